@@ -1,0 +1,158 @@
+/**
+ * The platform description: one typed object, fully defaulted after loading.
+ *
+ * This file is the contract between config loading (src/config), the model and renderers
+ * (src/versions, src/bundles, src/cozystack, src/capi) and the operate layer (src/proxmox,
+ * src/stages, src/kube). Secrets are never values here: only where to read them from.
+ */
+
+/** Name of a versions profile (see src/versions). */
+export type ProfileName = "cozystack-v0.37" | "upstream";
+
+/** How the Proxmox API's TLS certificate is checked. Exactly one mode applies. */
+export interface TlsConfig {
+  /** PEM CA bundle that signed the Proxmox certificate. */
+  readonly caFile?: string;
+  /** SHA-256 fingerprint of the Proxmox certificate, `AA:BB:…` (as `pvenode cert info` shows it). */
+  readonly fingerprint?: string;
+  /** Skip verification. Only when the user says so. @default false */
+  readonly insecure: boolean;
+}
+
+/** Where the API token secret comes from. Never inline. */
+export interface SecretSource {
+  /** Environment variable that holds the secret. @default "PROXMOX_SECRET" */
+  readonly env?: string;
+  /** File whose (trimmed) content is the secret. */
+  readonly file?: string;
+}
+
+/** How capmox finds the VM template: by id on a node, or by tags. Never both. */
+export type TemplateRef =
+  | { readonly kind: "id"; readonly templateId: number; readonly sourceNode: string }
+  | {
+      readonly kind: "tags";
+      readonly tags: readonly string[];
+      /** capmox's templateSelector match policy. @default "exact" */
+      readonly matchPolicy: "exact" | "uniqueSubset" | "bestSubset";
+    };
+
+export interface ProxmoxConfig {
+  /** Base URL, e.g. `https://pve.example.com:8006` (no `/api2/json`). */
+  readonly url: string;
+  /** Token id `user@realm!tokenname`. */
+  readonly tokenId: string;
+  readonly secret: SecretSource;
+  readonly tls: TlsConfig;
+  /** Nodes VMs may be placed on. */
+  readonly allowedNodes: readonly string[];
+  readonly template: TemplateRef;
+  /** Bridge for VM NICs. @default "vmbr0" */
+  readonly bridge: string;
+  /** VLAN tag on the bridge, if any. */
+  readonly vlan?: number;
+  /** Storage for VM disks (full clones). @default "local-lvm" */
+  readonly diskStorage: string;
+  /** Storage with `iso` content for capmox's cloud-init ISO. @default "local" */
+  readonly isoStorage: string;
+  /** Proxmox pool for created VMs, if any. */
+  readonly pool?: string;
+  /** Proxmox region name for CSI/CCM topology (`topology.kubernetes.io/region`). @default "pve" */
+  readonly region: string;
+}
+
+export interface IpRange {
+  /** First address, inclusive. */
+  readonly start: string;
+  /** Last address, inclusive. */
+  readonly end: string;
+}
+
+/** The node network that Proxmox VMs get addresses from. */
+export interface NetworkConfig {
+  /** Address ranges handed out to VMs (an IPv4 pool). */
+  readonly addressRanges: readonly IpRange[];
+  /** Prefix length of the VM subnet. */
+  readonly prefix: number;
+  readonly gateway: string;
+  readonly dnsServers: readonly string[];
+}
+
+export interface CozystackConfig {
+  /** `root-host` of the cozystack ConfigMap. */
+  readonly rootHost: string;
+  /** `api-server-endpoint` of the cozystack ConfigMap, e.g. `https://10.0.0.10:6443`. */
+  readonly apiServerEndpoint: string;
+  readonly podCidr: string;
+  readonly podGateway: string;
+  readonly serviceCidr: string;
+  readonly joinCidr: string;
+  /** Optional releases to install (`bundle-enable`). @default [] */
+  readonly bundleEnable: readonly string[];
+  /** Releases to leave out (`bundle-disable`). @default [] */
+  readonly bundleDisable: readonly string[];
+  /** Per-release value overrides (the `values-<name>` keys of the cozystack ConfigMap). @default {} */
+  readonly values: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+/** How the Kamaji control plane is exposed. */
+export interface ControlPlaneConfig {
+  /** @default 2 */
+  readonly replicas: number;
+  /** @default "LoadBalancer" */
+  readonly serviceType: "LoadBalancer" | "NodePort" | "ClusterIP";
+  /** Fixed address for the LoadBalancer service, if any. */
+  readonly address?: string;
+}
+
+export interface NodeGroupConfig {
+  readonly name: string;
+  /** @default 2 */
+  readonly replicas: number;
+  /** Autoscaler bounds. @default min = max = replicas */
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** @default 1 */
+  readonly sockets: number;
+  /** @default 2 */
+  readonly cores: number;
+  /** MiB, a multiple of 8. @default 4096 */
+  readonly memoryMiB: number;
+  /** GiB. @default 20 */
+  readonly diskGiB: number;
+  /** Proxmox tags for the VMs (one tag the template lacks is always added). @default [] */
+  readonly tags: readonly string[];
+  /** Overrides proxmox.allowedNodes for this group. */
+  readonly allowedNodes?: readonly string[];
+  /** Kubernetes labels on the nodes. @default {} */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface TenantConfig {
+  readonly name: string;
+  /** Namespace of the CAPI objects. @default `tenant-<name>` */
+  readonly namespace: string;
+  /** Kubernetes version, e.g. `v1.32.4`. */
+  readonly version: string;
+  readonly controlPlane: ControlPlaneConfig;
+  readonly nodeGroups: readonly NodeGroupConfig[];
+  /** SSH public keys for the default user on VMs. @default [] */
+  readonly sshAuthorizedKeys: readonly string[];
+}
+
+export interface PlatformConfig {
+  /** @default "cozystack-v0.37" */
+  readonly profile: ProfileName;
+  readonly proxmox: ProxmoxConfig;
+  readonly network: NetworkConfig;
+  readonly cozystack: CozystackConfig;
+  readonly tenants: readonly TenantConfig[];
+}
+
+/** One validation problem: where, what value, what is wrong. */
+export interface ConfigIssue {
+  /** Dotted path, e.g. `tenants[0].nodeGroups[1].memoryMiB`. */
+  readonly path: string;
+  readonly value: unknown;
+  readonly message: string;
+}
