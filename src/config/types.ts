@@ -59,6 +59,15 @@ export interface ProxmoxConfig {
   readonly pool?: string;
   /** Proxmox region name for CSI/CCM topology (`topology.kubernetes.io/region`). @default "pve" */
   readonly region: string;
+  /** The template's boot disk that capmox resizes (`disks.bootVolume.disk`). @default "scsi0" */
+  readonly bootDevice?: string;
+  /**
+   * Full clones (capmox `full`). Linked clones cannot take a target storage or format, so
+   * `diskStorage`/`diskFormat` are only emitted for full clones. @default true
+   */
+  readonly fullClone?: boolean;
+  /** Disk format of full clones; absent keeps the storage's default. */
+  readonly diskFormat?: "raw" | "qcow2" | "vmdk";
 }
 
 export interface IpRange {
@@ -103,6 +112,11 @@ export interface ControlPlaneConfig {
   readonly serviceType: "LoadBalancer" | "NodePort" | "ClusterIP";
   /** Fixed address for the LoadBalancer service, if any. */
   readonly address?: string;
+  /**
+   * Kamaji DataStore that holds the tenant's etcd data. CozyStack names a tenant's etcd
+   * DataStore after the tenant namespace that runs it. @default "tenant-root"
+   */
+  readonly dataStore?: string;
 }
 
 export interface NodeGroupConfig {
@@ -138,6 +152,15 @@ export interface TenantConfig {
   readonly nodeGroups: readonly NodeGroupConfig[];
   /** SSH public keys for the default user on VMs. @default [] */
   readonly sshAuthorizedKeys: readonly string[];
+  /**
+   * Node addresses of this tenant's VMs, a subset of `network.addressRanges`. Tenants must not
+   * share addresses: capmox makes one IP pool per cluster. @default network.addressRanges
+   */
+  readonly addressRanges?: readonly IpRange[];
+  /** Pod network inside the tenant cluster. @default "10.243.0.0/16" */
+  readonly podCidr?: string;
+  /** Service network inside the tenant cluster. @default "10.95.0.0/16" */
+  readonly serviceCidr?: string;
 }
 
 export interface PlatformConfig {
@@ -147,6 +170,17 @@ export interface PlatformConfig {
   readonly network: NetworkConfig;
   readonly cozystack: CozystackConfig;
   readonly tenants: readonly TenantConfig[];
+  /** Settings of the validation stages and the VM test. @default {} */
+  readonly stages?: StagesConfig;
+}
+
+/** Settings of the validation stages (`npm run test:stage`) and the VM test (`npm run vm-test`). */
+export interface StagesConfig {
+  /**
+   * Overrides of the timeouts table (src/stages/timeouts.ts), keyed like `vm.agent` or
+   * `poll.task`: milliseconds, or a duration such as `90s`, `4m`, `500ms`. @default {}
+   */
+  readonly timeouts?: Readonly<Record<string, number | string>>;
 }
 
 /** One validation problem: where, what value, what is wrong. */

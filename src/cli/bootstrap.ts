@@ -1,0 +1,157 @@
+/**
+ * `npm run bootstrap -- [--config <file>] [--kubeconfig <file>] [--installer <file|https URL>]
+ * [--dry-run] [--wait <duration>] [--skip-proxmox-checks]`: prepares the management cluster
+ * for CozyStack with the paas-proxmox bundle (see src/kube/bootstrap). Every output line is
+ * redacted: the Proxmox token secret never reaches the terminal.
+ */
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { renderBundle } from "../bundles/index.js";
+import {
+  BootstrapError,
+  bootstrap,
+  clientFromKubeconfig,
+  loadInstallerManifest,
+  redactor,
+  type InstallerManifest,
+  type KubeClient,
+  type ProxmoxPreflight,
+} from "../kube/index.js";
+import { failedChecks, parseDuration, runStage } from "../stages/index.js";
+import type { CliIo } from "./test-stage.js";
+import { openSession, UsageError, type Session } from "./proxmox-session.js";
+
+export const bootstrapUsage = `usage: npm run bootstrap -- [options]
+  --config <file>          platform.yaml (default: the built-in default config)
+  --kubeconfig <file>      management cluster (default: $KUBECONFIG, then ~/.kube/config)
+  --installer <file|URL>   CozyStack installer manifest to apply after the bootstrap objects (URL: https only)
+  --dry-run                print the plan (checked by the server), change nothing
+  --wait <duration>        wait this long for the system HelmReleases to be Ready, e.g. 30m
+                           (default: 30m with --installer, else no wait; 0 = no wait)
+  --skip-proxmox-checks    do not run stage 1 (Proxmox API connection) as a preflight`;
+
+const defaultWaitMs = 30 * 60 * 1000;
+
+interface BootstrapArgs {
+  readonly config?: string;
+  readonly kubeconfig: string;
+  readonly installer?: string;
+  readonly dryRun: boolean;
+  readonly waitMs: number;
+  readonly skipProxmoxChecks: boolean;
+}
+
+function parseBootstrapArgs(argv: readonly string[], env: CliIo["env"]): BootstrapArgs | "help" {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: "string" },
+      kubeconfig: { type: "string" },
+      installer: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      wait: { type: "string" },
+      "skip-proxmox-checks": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return "help";
+  let waitMs = values.installer ? defaultWaitMs : 0;
+  if (values.wait !== undefined) {
+    const parsed = parseDuration(values.wait);
+    if (parsed === undefined || parsed < 0) throw new UsageError(`--wait: ${JSON.stringify(values.wait)} is not a duration (e.g. 90s, 30m, 1h, 0)`);
+    waitMs = parsed;
+  }
+  const kubeconfig = values.kubeconfig ?? env.KUBECONFIG?.split(":").find(Boolean) ?? join(homedir(), ".kube", "config");
+  return {
+    config: values.config,
+    kubeconfig,
+    installer: values.installer,
+    dryRun: values["dry-run"],
+    waitMs,
+    skipProxmoxChecks: values["skip-proxmox-checks"],
+  };
+}
+
+/** Stage 1 (Proxmox API connection) as bootstrap's Proxmox preflight. */
+export function stageOnePreflight(session: Session): ProxmoxPreflight {
+  return async (config) => {
+    const result = await runStage(1, {
+      config,
+      api: session.api,
+      configuredUrl: session.connection.configuredUrl,
+      tls: session.connection.tls,
+      timeouts: session.timeouts,
+      secrets: session.secrets,
+    });
+    const failed = failedChecks(result);
+    return { ok: result.verdict !== "failed", failures: failed.map((c) => `${c.title}: ${c.reason ?? "failed"}`) };
+  };
+}
+
+export async function bootstrapMain(argv: readonly string[], io: CliIo): Promise<number> {
+  let secrets: readonly string[] = [];
+  const redact = (text: string): string => redactor(secrets)(text);
+  const out = (line: string): void => void io.stdout.write(`${redact(line)}\n`);
+  const err = (line: string): void => void io.stderr.write(`${redact(line)}\n`);
+  let args: BootstrapArgs | "help";
+  let session: Session | undefined;
+  let installer: InstallerManifest | undefined;
+  let client: KubeClient;
+  try {
+    args = parseBootstrapArgs(argv, io.env);
+    if (args === "help") {
+      io.stdout.write(`${bootstrapUsage}\n`);
+      return 0;
+    }
+    session = await openSession(args.config, io.env);
+    secrets = session.secrets;
+    if (args.installer) installer = await loadInstallerManifest(args.installer);
+    client = clientFromKubeconfig(args.kubeconfig, (warning, about) => err(`warning (${about}): ${warning}`));
+  } catch (error) {
+    session?.api.close();
+    if (error instanceof UsageError || (error instanceof Error && /^(--installer|--wait|kubeconfig):/.test(error.message))) {
+      err(`bootstrap: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
+      err(`bootstrap: ${error.message}\n${bootstrapUsage}`);
+      return 2;
+    }
+    throw error;
+  }
+  try {
+    const tls = session.connection.tls;
+    if (tls.fingerprint && !tls.caFile && !tls.insecure) {
+      err("note: capmox, the CSI plugin and the CCM cannot pin a certificate fingerprint; they verify against a CA (give proxmox.tls.caFile)");
+    }
+    await bootstrap({
+      client,
+      config: session.config,
+      bundle: () => renderBundle(session!.config),
+      credentials: {
+        tokenSecret: session.connection.secret,
+        ...(tls.caFile ? { caPem: readFileSync(tls.caFile, "utf8") } : {}),
+      },
+      installer,
+      dryRun: args.dryRun,
+      waitTimeoutMs: args.waitMs,
+      proxmoxPreflight: args.skipProxmoxChecks ? undefined : stageOnePreflight(session),
+      log: out,
+    });
+    out(args.dryRun ? "dry run done: nothing was changed" : "bootstrap done");
+    return 0;
+  } catch (error) {
+    if (error instanceof BootstrapError) {
+      err(`bootstrap: ${error.message}`);
+      return 1;
+    }
+    err(`bootstrap: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    session.api.close();
+  }
+}

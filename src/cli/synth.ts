@@ -1,0 +1,183 @@
+/**
+ * `npm run synth -- [--config <file>] [--out <dir>] [--bundle <file>] [--check] [--print-default-config]`
+ *
+ * Renders everything in memory (tenant clusters, the paas-proxmox bundle, the CozyStack
+ * overlay, the config's JSON Schema), optionally validates every tenant object strictly
+ * against its CRD, then writes all of it or nothing.
+ * Exit codes: 0 ok, 1 invalid config or output, 2 usage error.
+ */
+import { join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { parseAllDocuments } from "yaml";
+import { renderBundle } from "../bundles/index.js";
+import { renderTenants } from "../capi/index.js";
+import { configJsonSchema, ConfigError, loadConfig, printConfig, type PlatformConfig } from "../config/index.js";
+import { renderOverlay } from "../cozystack/index.js";
+import { formatValidationIssues, validateObjects, type ValidationIssue } from "../crds/index.js";
+import { repoRoot } from "../paths.js";
+import { writeOutputs, type OutputPlan } from "./atomic-write.js";
+
+export const usage = `Usage: npm run synth -- [options]
+
+  --config <file>            platform.yaml (default: the built-in config, see --print-default-config)
+  --out <dir>                output folder (default: <repo>/dist): tenants/, cozystack/, platform.schema.json
+  --bundle <file>            where the bundle goes too (default: <repo>/bundles/paas-proxmox.yaml)
+  --check                    also validate every tenant object strictly against its CRD
+  --print-default-config     print the built-in config as commented YAML and exit
+  -h, --help                 show this help
+
+Exit codes: 0 success, 1 invalid config or output (nothing written), 2 usage error.`;
+
+/** Everything synth produces, in memory. */
+export interface SynthOutput {
+  /** `<tenant>.yaml` → multi-document YAML. */
+  readonly tenants: ReadonlyMap<string, string>;
+  /** The paas-proxmox bundle text. */
+  readonly bundle: string;
+  /** Path relative to `<out>/cozystack` → content. */
+  readonly overlay: ReadonlyMap<string, string | Buffer>;
+  /** `<out>/platform.schema.json`. */
+  readonly schema: string;
+}
+
+export interface SynthOptions {
+  readonly outDir: string;
+  readonly bundleFile: string;
+  /** Validate every tenant object strictly; fail without writing on any issue. @default false */
+  readonly check?: boolean;
+}
+
+/** Output that failed strict validation. */
+export class OutputValidationError extends Error {
+  override readonly name = "OutputValidationError";
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(issues: readonly ValidationIssue[]) {
+    super(`generated objects fail strict validation against their CRDs (${issues.length}):\n${formatValidationIssues(issues)}`);
+    this.issues = issues;
+  }
+}
+
+/** Renders every output in memory; writes nothing. */
+export async function renderAll(config: PlatformConfig): Promise<SynthOutput> {
+  const tenants = renderTenants(config);
+  const bundle = renderBundle(config);
+  const overlay = await renderOverlay(config, bundle);
+  const schema = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+  return { tenants, bundle, overlay, schema };
+}
+
+/** Strict validation of the tenant files as written (parsed back from their YAML). */
+export function checkTenants(tenants: ReadonlyMap<string, string>, config: PlatformConfig): ValidationIssue[] {
+  const objects = [...tenants.values()].flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as unknown));
+  return validateObjects(objects, { profile: config.profile });
+}
+
+/** Render, optionally check, and write everything or nothing. Returns the paths written. */
+export async function synth(config: PlatformConfig, options: SynthOptions): Promise<string[]> {
+  const output = await renderAll(config);
+  if (options.check) {
+    const issues = checkTenants(output.tenants, config);
+    if (issues.length > 0) throw new OutputValidationError(issues);
+  }
+  const plan: OutputPlan = {
+    outDir: options.outDir,
+    folders: new Map([
+      ["tenants", output.tenants],
+      ["cozystack", output.overlay],
+    ]),
+    files: new Map([["platform.schema.json", output.schema]]),
+    external: new Map([[options.bundleFile, output.bundle]]),
+  };
+  return writeOutputs(plan);
+}
+
+/** What the command line asked for. */
+export type SynthCommand =
+  | { readonly kind: "help" }
+  | { readonly kind: "print-default-config" }
+  | { readonly kind: "synth"; readonly configFile?: string; readonly outDir: string; readonly bundleFile: string; readonly check: boolean };
+
+/** The command line as a command; throws UsageError. */
+export function parseSynthArgs(args: readonly string[], cwd: string): SynthCommand {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: "string" },
+        out: { type: "string" },
+        bundle: { type: "string" },
+        check: { type: "boolean", default: false },
+        "print-default-config": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (cause) {
+    throw new UsageError((cause as Error).message, { cause });
+  }
+  if (values.help) return { kind: "help" };
+  if (values["print-default-config"]) return { kind: "print-default-config" };
+  for (const key of ["config", "out", "bundle"] as const) {
+    if (values[key] === "") throw new UsageError(`--${key} needs a non-empty value`);
+  }
+  return {
+    kind: "synth",
+    ...(values.config !== undefined ? { configFile: resolve(cwd, values.config) } : {}),
+    outDir: values.out !== undefined ? resolve(cwd, values.out) : join(repoRoot, "dist"),
+    bundleFile: values.bundle !== undefined ? resolve(cwd, values.bundle) : join(repoRoot, "bundles", "paas-proxmox.yaml"),
+    check: values.check ?? false,
+  };
+}
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export interface CliIo {
+  readonly cwd: string;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+function summary(written: readonly string[], cwd: string, checked: boolean): string {
+  const lines = written.map((p) => `  ${relative(cwd, p) || "."}`);
+  return `synth: wrote\n${lines.join("\n")}\n${checked ? "synth: every tenant object validates strictly against its CRD\n" : ""}`;
+}
+
+/** A message for the user: domain errors by their message, programming errors with their stack. */
+function describeError(error: unknown): string {
+  if (error instanceof ConfigError || error instanceof OutputValidationError) return error.message;
+  if (error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError) return String(error.stack);
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The whole command; returns the exit code. The config never holds secrets, so messages are safe to print. */
+export async function runSynth(args: readonly string[], io: CliIo): Promise<number> {
+  let command: SynthCommand;
+  try {
+    command = parseSynthArgs(args, io.cwd);
+  } catch (error) {
+    io.stderr(`synth: ${(error as Error).message}\n\n${usage}\n`);
+    return 2;
+  }
+  if (command.kind === "help") {
+    io.stdout(`${usage}\n`);
+    return 0;
+  }
+  if (command.kind === "print-default-config") {
+    io.stdout(printConfig());
+    return 0;
+  }
+  try {
+    const config = await loadConfig(command.configFile === undefined ? {} : { file: command.configFile });
+    const written = await synth(config, command);
+    io.stdout(summary(written, io.cwd, command.check));
+    return 0;
+  } catch (error) {
+    io.stderr(`synth: nothing written: ${describeError(error)}\n`);
+    return 1;
+  }
+}

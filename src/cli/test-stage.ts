@@ -1,0 +1,162 @@
+/**
+ * `npm run test:stage -- <N|all> [--config <file>] [--output json|junit] [--report-dir <dir>] [--keep-going]`
+ *
+ * Exit codes: 0 every check passed, 1 a check failed, 2 usage or config error.
+ */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type { EnvMap } from "../proxmox/index.js";
+import {
+  type ReportFormat,
+  createProgress,
+  isImplemented,
+  renderTable,
+  runStages,
+  stageCatalog,
+  writeReports,
+} from "../stages/index.js";
+import { UsageError, abortOnSignals, openSession, outputStyle } from "./proxmox-session.js";
+
+export const testStageUsage = `usage: npm run test:stage -- <N|all> [--config <file>] [--output json|junit]... [--report-dir <dir>] [--keep-going]
+
+  <N|all>           stage number (${stageCatalog.map((s) => `${s.number}${s.implemented ? "" : "*"}`).join(", ")}; * = not implemented yet) or all
+  --config <file>   platform.yaml (default: the built-in config, which matches \`npm run lab\`)
+  --output <fmt>    also write a report: json or junit (repeat or comma-separate for both)
+  --report-dir <d>  where reports go (default: reports)
+  --keep-going      with all: run later stages after a failed one
+
+Connection overrides: PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET, PROXMOX_CA_FILE, PROXMOX_FINGERPRINT, PROXMOX_INSECURE.
+Exit codes: 0 all checks passed, 1 a check failed, 2 usage or config error.`;
+
+export interface CliIo {
+  readonly env: EnvMap;
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+interface StageArgs {
+  readonly selection: number[] | "all";
+  readonly config?: string;
+  readonly formats: ReportFormat[];
+  readonly reportDir: string;
+  readonly keepGoing: boolean;
+}
+
+export function parseFormats(values: readonly string[]): ReportFormat[] {
+  const formats = new Set<ReportFormat>();
+  for (const value of values.flatMap((v) => v.split(","))) {
+    const f = value.trim();
+    if (f !== "json" && f !== "junit") throw new UsageError(`--output: '${f}' is not a report format (json, junit)`);
+    formats.add(f);
+  }
+  return [...formats];
+}
+
+function parseStageArgs(argv: readonly string[]): StageArgs | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: "string" },
+        output: { type: "string", multiple: true },
+        "report-dir": { type: "string" },
+        "keep-going": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return "help";
+  if (positionals.length !== 1) {
+    throw new UsageError(positionals.length === 0 ? "which stage? give a number or all" : `one stage at a time, got ${positionals.join(" ")}`);
+  }
+  const which = positionals[0] as string;
+  let selection: number[] | "all";
+  if (which === "all") selection = "all";
+  else {
+    const n = Number(which);
+    const info = stageCatalog.find((s) => s.number === n);
+    if (!/^\d+$/.test(which) || !info) throw new UsageError(`stage '${which}' does not exist: use 1..${stageCatalog.length} or all`);
+    if (!isImplemented(n)) {
+      const done = stageCatalog.filter((s) => s.implemented).map((s) => s.number).join(", ");
+      throw new UsageError(`stage ${n} (${info.title}) is not implemented yet; implemented: ${done}`);
+    }
+    selection = [n];
+  }
+  const formats = parseFormats(values.output ?? []);
+  if (values["report-dir"] !== undefined && formats.length === 0) throw new UsageError("--report-dir needs --output json or junit");
+  return {
+    selection,
+    ...(values.config !== undefined ? { config: values.config } : {}),
+    formats,
+    reportDir: values["report-dir"] ?? "reports",
+    keepGoing: values["keep-going"],
+  };
+}
+
+export async function testStageMain(argv: readonly string[], io: CliIo): Promise<number> {
+  const say = (line: string): void => void io.stderr.write(`${line}\n`);
+  let args: StageArgs | "help";
+  try {
+    args = parseStageArgs(argv);
+  } catch (error) {
+    say(`test:stage: ${(error as Error).message}\n${testStageUsage}`);
+    return 2;
+  }
+  if (args === "help") {
+    io.stdout.write(`${testStageUsage}\n`);
+    return 0;
+  }
+  let session;
+  try {
+    session = await openSession(args.config, io.env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      say(`test:stage: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const style = outputStyle(io.env, Boolean(io.stderr.isTTY));
+  const progress = createProgress({ stream: io.stderr, live: style.live, color: style.color });
+  const controller = new AbortController();
+  const release = abortOnSignals(
+    controller,
+    (signal) => say(`\n${signal}: stopping after the current check (again to quit at once)`),
+    () => process.exit(130),
+  );
+  say(session.summary);
+  try {
+    const run = await runStages(
+      args.selection,
+      {
+        config: session.config,
+        api: session.api,
+        configuredUrl: session.connection.configuredUrl,
+        tls: session.connection.tls,
+        timeouts: session.timeouts,
+        signal: controller.signal,
+        onEvent: progress,
+        secrets: session.secrets,
+      },
+      { keepGoing: args.keepGoing },
+    );
+    progress.close();
+    io.stdout.write(renderTable(run, { color: outputStyle(io.env, Boolean(io.stdout.isTTY)).color }));
+    if (args.formats.length > 0) {
+      const dir = resolve(args.reportDir);
+      const written = await writeReports(run, dir, args.formats);
+      say(`reports: ${written.join(", ")}`);
+    }
+    return run.ok ? 0 : 1;
+  } finally {
+    progress.close();
+    release();
+    session.api.close();
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * `npm run vm-test -- [--node <n>]... [--no-agent] [--config <file>] [--output json|junit] [--report-dir <dir>]`
+ * `npm run vm-test -- --sweep [--yes] [--min-age <duration>] [--config <file>]`
+ *
+ * Exit codes: 0 every check passed (sweep: nothing failed), 1 a check failed or the run was
+ * interrupted, 2 usage or config error.
+ */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { createProgress, formatDuration, parseDuration, renderTable, runOk, writeReports, type ReportFormat } from "../stages/index.js";
+import { newRunId, runVmTest, sweep } from "../vmtest/index.js";
+import { UsageError, abortOnSignals, openSession, outputStyle } from "./proxmox-session.js";
+import { type CliIo, parseFormats } from "./test-stage.js";
+
+export const vmTestUsage = `usage: npm run vm-test -- [--node <node>]... [--no-agent] [--config <file>] [--output json|junit]... [--report-dir <dir>]
+       npm run vm-test -- --sweep [--yes] [--min-age <duration>] [--config <file>]
+
+  --node <node>     test only this allowed node (repeatable; default: every node in proxmox.allowedNodes)
+  --no-agent        do not wait for the QEMU guest agent
+  --output <fmt>    also write a report: json or junit
+  --report-dir <d>  where reports go (default: reports)
+  --sweep           list VMs that interrupted vm-test runs left behind (tagged cozy-vmtest)
+  --yes             with --sweep: remove them
+  --min-age <dur>   with --sweep: leave runs younger than this alone, e.g. 30m (default: 0)
+
+Every VM carries the tags cozy-vmtest and cozy-run-<run id>; cleanup also runs on failure, Ctrl-C and SIGTERM.
+Exit codes: 0 all checks passed, 1 a check failed or interrupted, 2 usage or config error.`;
+
+interface VmArgs {
+  readonly config?: string;
+  readonly nodes: string[];
+  readonly agent: boolean;
+  readonly formats: ReportFormat[];
+  readonly reportDir: string;
+  readonly sweep: boolean;
+  readonly yes: boolean;
+  readonly minAgeMs: number;
+}
+
+function parseVmArgs(argv: readonly string[]): VmArgs | "help" {
+  let values;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: {
+        config: { type: "string" },
+        node: { type: "string", multiple: true },
+        "no-agent": { type: "boolean", default: false },
+        output: { type: "string", multiple: true },
+        "report-dir": { type: "string" },
+        sweep: { type: "boolean", default: false },
+        yes: { type: "boolean", default: false },
+        "min-age": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return "help";
+  if (!values.sweep && (values.yes || values["min-age"] !== undefined)) throw new UsageError("--yes and --min-age go with --sweep");
+  if (values.sweep && (values.node || values["no-agent"] || values.output)) throw new UsageError("--sweep takes only --yes, --min-age and --config");
+  const minAgeMs = values["min-age"] === undefined ? 0 : parseDuration(values["min-age"]);
+  if (minAgeMs === undefined || minAgeMs < 0) throw new UsageError(`--min-age: '${values["min-age"]}' is not a duration (e.g. 30m, 2h)`);
+  const formats = parseFormats(values.output ?? []);
+  if (values["report-dir"] !== undefined && formats.length === 0) throw new UsageError("--report-dir needs --output json or junit");
+  return {
+    ...(values.config !== undefined ? { config: values.config } : {}),
+    nodes: values.node ?? [],
+    agent: !values["no-agent"],
+    formats,
+    reportDir: values["report-dir"] ?? "reports",
+    sweep: values.sweep,
+    yes: values.yes,
+    minAgeMs,
+  };
+}
+
+export async function vmTestMain(argv: readonly string[], io: CliIo): Promise<number> {
+  const say = (line: string): void => void io.stderr.write(`${line}\n`);
+  let args: VmArgs | "help";
+  try {
+    args = parseVmArgs(argv);
+  } catch (error) {
+    say(`vm-test: ${(error as Error).message}\n${vmTestUsage}`);
+    return 2;
+  }
+  if (args === "help") {
+    io.stdout.write(`${vmTestUsage}\n`);
+    return 0;
+  }
+  let session;
+  try {
+    session = await openSession(args.config, io.env);
+    const allowed = session.config.proxmox.allowedNodes;
+    const unknown = args.nodes.filter((n) => !allowed.includes(n));
+    if (unknown.length > 0) throw new UsageError(`--node ${unknown.join(", ")}: not in proxmox.allowedNodes (${allowed.join(", ")})`);
+  } catch (error) {
+    session?.api.close();
+    if (error instanceof UsageError) {
+      say(`vm-test: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  say(session.summary);
+  try {
+    return args.sweep ? await runSweep(args, session, say) : await runTest(args, session, io, say);
+  } finally {
+    session.api.close();
+  }
+}
+
+type OpenSession = Awaited<ReturnType<typeof openSession>>;
+
+async function runSweep(args: VmArgs, session: OpenSession, say: (line: string) => void): Promise<number> {
+  const result = await sweep({ api: session.api, timeouts: session.timeouts, remove: args.yes, minAgeMs: args.minAgeMs, log: say });
+  for (const vm of result.tooYoung) say(`left alone (run younger than ${formatDuration(args.minAgeMs)}): VM ${vm.vmid} ${vm.name} on ${vm.node}`);
+  if (result.found.length === 0) {
+    say("no leftovers of earlier vm-test runs");
+    return 0;
+  }
+  for (const vm of result.found) say(`${args.yes ? "" : "would remove "}VM ${vm.vmid} ${vm.name} on ${vm.node} (${vm.status}, run ${vm.runId})`);
+  if (!args.yes) {
+    say(`dry run: ${result.found.length} VM(s) would be removed; add --yes to remove them`);
+    return 0;
+  }
+  for (const f of result.failed) say(`FAILED to remove VM ${f.vm.vmid}: ${f.detail}`);
+  say(`removed ${result.removed.length} of ${result.found.length} VM(s)`);
+  return result.failed.length === 0 ? 0 : 1;
+}
+
+async function runTest(args: VmArgs, session: OpenSession, io: CliIo, say: (line: string) => void): Promise<number> {
+  const nodes = args.nodes.length > 0 ? args.nodes : [...session.config.proxmox.allowedNodes];
+  const runId = newRunId();
+  const style = outputStyle(io.env, Boolean(io.stderr.isTTY));
+  const progress = createProgress({ stream: io.stderr, live: style.live, color: style.color });
+  const controller = new AbortController();
+  const release = abortOnSignals(
+    controller,
+    (signal) => say(`\n${signal}: stopping; removing this run's VMs first (send it again to quit at once)`),
+    (signal) => {
+      say(`${signal} again: quitting without finishing cleanup; remove leftovers with: npm run vm-test -- --sweep --yes`);
+      process.exit(130);
+    },
+  );
+  say(`run ${runId} on ${nodes.join(", ")}; VMs are tagged cozy-vmtest and cozy-run-${runId}`);
+  try {
+    const started = new Date().toISOString();
+    const stage = await runVmTest({
+      api: session.api,
+      config: session.config,
+      nodes,
+      agent: args.agent,
+      runId,
+      timeouts: session.timeouts,
+      signal: controller.signal,
+      onEvent: progress,
+      log: (line) => say(`  cleanup: ${line}`),
+      secrets: session.secrets,
+    });
+    progress.close();
+    const run = { stages: [stage], ok: runOk([stage]) && !controller.signal.aborted, startedAt: started, durationMs: stage.durationMs };
+    io.stdout.write(renderTable(run, { color: outputStyle(io.env, Boolean(io.stdout.isTTY)).color }));
+    if (args.formats.length > 0) {
+      const written = await writeReports(run, resolve(args.reportDir), args.formats, "vm-test");
+      say(`reports: ${written.join(", ")}`);
+    }
+    return run.ok ? 0 : 1;
+  } finally {
+    progress.close();
+    release();
+  }
+}

@@ -1,0 +1,9 @@
+/** Platform config: the contract types, defaults, loading and checks, the editor schema. */
+export * from "./types.js";
+export { defaults, defaultConfig, defaultNamespace, defaultNodeGroup, defaultTenant } from "./defaults.js";
+export { ConfigError, formatIssues, formatPath } from "./errors.js";
+export { checkConfigText, loadConfig, parseConfig, type LoadConfigOptions } from "./load.js";
+export { printConfig, toUserForm } from "./print.js";
+export { configJsonSchema } from "./schema.js";
+export { checkCredentials, resolveSecret, type Env } from "./secret.js";
+export { validateConfig } from "./validate.js";

@@ -1,0 +1,187 @@
+/**
+ * Raw YAML → fully defaulted PlatformConfig. Runs after the shape check, but tolerates a
+ * wrong shape (that is already reported) so the cross-field checks can still run and every
+ * problem is reported at once. The either/or choices (template, TLS, secret) are decided
+ * here, so their conflicts are reported here too.
+ */
+import { defaults, defaultNamespace } from "./defaults.js";
+import { issue } from "./errors.js";
+import type {
+  ConfigIssue,
+  ControlPlaneConfig,
+  CozystackConfig,
+  IpRange,
+  NetworkConfig,
+  NodeGroupConfig,
+  PlatformConfig,
+  ProfileName,
+  ProxmoxConfig,
+  SecretSource,
+  TemplateRef,
+  TenantConfig,
+  TlsConfig,
+} from "./types.js";
+
+type Raw = Record<string, unknown>;
+
+function obj(value: unknown): Raw {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Raw) : {};
+}
+
+function list<T = unknown>(value: unknown): T[] {
+  return Array.isArray(value) ? (value as T[]) : [];
+}
+
+/** Present keys among `keys`, in order. */
+function present(raw: Raw, keys: readonly string[]): string[] {
+  return keys.filter((k) => raw[k] !== undefined && raw[k] !== false);
+}
+
+function template(raw: Raw, issues: ConfigIssue[]): TemplateRef {
+  const at = ["proxmox", "template"];
+  const hasId = raw.templateId !== undefined || raw.sourceNode !== undefined;
+  const hasTags = raw.tags !== undefined;
+  if (hasId && hasTags) {
+    issues.push(issue(at, raw, "templateId/sourceNode and tags are exclusive: capmox takes a template id or a selector, never both"));
+  } else if (!hasId && !hasTags) {
+    issues.push(issue(at, raw, "needs templateId + sourceNode, or tags"));
+  } else if (hasId && (raw.templateId === undefined || raw.sourceNode === undefined)) {
+    const missing = raw.templateId === undefined ? "templateId" : "sourceNode";
+    issues.push(issue([...at, missing], undefined, "is required with a template id: capmox clones templateId from sourceNode"));
+  }
+  if (hasTags && !hasId) {
+    return { kind: "tags", tags: list<string>(raw.tags), matchPolicy: (raw.matchPolicy as "exact") ?? defaults.matchPolicy };
+  }
+  if (raw.matchPolicy !== undefined && !hasTags) {
+    issues.push(issue([...at, "matchPolicy"], raw.matchPolicy, "only applies to a template selected by tags"));
+  }
+  return { kind: "id", templateId: raw.templateId as number, sourceNode: raw.sourceNode as string };
+}
+
+function tls(raw: Raw, issues: ConfigIssue[]): TlsConfig {
+  const modes = present(raw, ["caFile", "fingerprint", "insecure"]);
+  if (modes.length > 1) {
+    issues.push(issue(["proxmox", "tls"], raw, `${modes.join(" and ")} are exclusive: pick one way to trust the certificate`));
+  }
+  return {
+    ...(raw.caFile !== undefined ? { caFile: raw.caFile as string } : {}),
+    ...(raw.fingerprint !== undefined ? { fingerprint: raw.fingerprint as string } : {}),
+    insecure: (raw.insecure as boolean | undefined) ?? false,
+  };
+}
+
+function secret(value: unknown, issues: ConfigIssue[]): SecretSource {
+  if (value !== undefined && (value === null || typeof value !== "object")) {
+    issues.push(issue(["proxmox", "secret"], value, "must not be inline: use {env: NAME} or {file: PATH}"));
+    return { env: defaults.secretEnv };
+  }
+  const raw = obj(value);
+  if (raw.env !== undefined && raw.file !== undefined) {
+    issues.push(issue(["proxmox", "secret"], raw, "env and file are exclusive"));
+  }
+  if (raw.file !== undefined) return { file: raw.file as string };
+  return { env: (raw.env as string | undefined) ?? defaults.secretEnv };
+}
+
+function proxmox(raw: Raw, issues: ConfigIssue[]): ProxmoxConfig {
+  return {
+    url: raw.url as string,
+    tokenId: raw.tokenId as string,
+    secret: secret(raw.secret, issues),
+    tls: tls(obj(raw.tls), issues),
+    allowedNodes: list(raw.allowedNodes),
+    template: template(obj(raw.template), issues),
+    bridge: (raw.bridge as string | undefined) ?? defaults.bridge,
+    ...(raw.vlan !== undefined ? { vlan: raw.vlan as number } : {}),
+    diskStorage: (raw.diskStorage as string | undefined) ?? defaults.diskStorage,
+    isoStorage: (raw.isoStorage as string | undefined) ?? defaults.isoStorage,
+    ...(raw.pool !== undefined ? { pool: raw.pool as string } : {}),
+    region: (raw.region as string | undefined) ?? defaults.region,
+    bootDevice: (raw.bootDevice as string | undefined) ?? defaults.bootDevice,
+    fullClone: (raw.fullClone as boolean | undefined) ?? defaults.fullClone,
+    ...(raw.diskFormat !== undefined ? { diskFormat: raw.diskFormat as "raw" } : {}),
+  };
+}
+
+function ranges(value: unknown): IpRange[] {
+  return list(value).map((r) => ({ start: obj(r).start as string, end: obj(r).end as string }));
+}
+
+function network(raw: Raw): NetworkConfig {
+  return {
+    addressRanges: ranges(raw.addressRanges),
+    prefix: raw.prefix as number,
+    gateway: raw.gateway as string,
+    dnsServers: list(raw.dnsServers),
+  };
+}
+
+function cozystack(raw: Raw): CozystackConfig {
+  return {
+    rootHost: raw.rootHost as string,
+    apiServerEndpoint: raw.apiServerEndpoint as string,
+    podCidr: (raw.podCidr as string | undefined) ?? defaults.cozystack.podCidr,
+    podGateway: (raw.podGateway as string | undefined) ?? defaults.cozystack.podGateway,
+    serviceCidr: (raw.serviceCidr as string | undefined) ?? defaults.cozystack.serviceCidr,
+    joinCidr: (raw.joinCidr as string | undefined) ?? defaults.cozystack.joinCidr,
+    bundleEnable: list(raw.bundleEnable),
+    bundleDisable: list(raw.bundleDisable),
+    values: obj(raw.values) as Record<string, Record<string, unknown>>,
+  };
+}
+
+function controlPlane(raw: Raw): ControlPlaneConfig {
+  return {
+    replicas: (raw.replicas as number | undefined) ?? defaults.controlPlaneReplicas,
+    serviceType: (raw.serviceType as "LoadBalancer" | undefined) ?? defaults.serviceType,
+    ...(raw.address !== undefined ? { address: raw.address as string } : {}),
+    dataStore: (raw.dataStore as string | undefined) ?? defaults.dataStore,
+  };
+}
+
+function nodeGroup(raw: Raw): NodeGroupConfig {
+  const replicas = (raw.replicas as number | undefined) ?? defaults.nodeGroupReplicas;
+  return {
+    name: raw.name as string,
+    replicas,
+    minReplicas: (raw.minReplicas as number | undefined) ?? replicas,
+    maxReplicas: (raw.maxReplicas as number | undefined) ?? replicas,
+    sockets: (raw.sockets as number | undefined) ?? defaults.sockets,
+    cores: (raw.cores as number | undefined) ?? defaults.cores,
+    memoryMiB: (raw.memoryMiB as number | undefined) ?? defaults.memoryMiB,
+    diskGiB: (raw.diskGiB as number | undefined) ?? defaults.diskGiB,
+    tags: list(raw.tags),
+    ...(raw.allowedNodes !== undefined ? { allowedNodes: list<string>(raw.allowedNodes) } : {}),
+    labels: obj(raw.labels) as Record<string, string>,
+  };
+}
+
+function tenant(raw: Raw, net: NetworkConfig): TenantConfig {
+  const name = raw.name as string;
+  return {
+    name,
+    namespace: (raw.namespace as string | undefined) ?? defaultNamespace(name),
+    version: raw.version as string,
+    controlPlane: controlPlane(obj(raw.controlPlane)),
+    nodeGroups: list(raw.nodeGroups).map((g) => nodeGroup(obj(g))),
+    sshAuthorizedKeys: list(raw.sshAuthorizedKeys),
+    addressRanges: raw.addressRanges !== undefined ? ranges(raw.addressRanges) : net.addressRanges,
+    podCidr: (raw.podCidr as string | undefined) ?? defaults.podCidr,
+    serviceCidr: (raw.serviceCidr as string | undefined) ?? defaults.serviceCidr,
+  };
+}
+
+/** The defaulted config and the either/or conflicts found on the way. */
+export function normalize(rawValue: unknown): { config: PlatformConfig; issues: ConfigIssue[] } {
+  const raw = obj(rawValue);
+  const issues: ConfigIssue[] = [];
+  const net = network(obj(raw.network));
+  const config: PlatformConfig = {
+    profile: (raw.profile as ProfileName | undefined) ?? defaults.profile,
+    proxmox: proxmox(obj(raw.proxmox), issues),
+    network: net,
+    cozystack: cozystack(obj(raw.cozystack)),
+    tenants: list(raw.tenants).map((t) => tenant(obj(t), net)),
+  };
+  return { config, issues };
+}

@@ -1,0 +1,38 @@
+/**
+ * The tenant Kubernetes application on Proxmox: the app chart (`packages/apps/kubernetes-proxmox`),
+ * the CozystackResourceDefinition that serves it as `Kubernetes` (apps.cozystack.io), its
+ * system chart and bundle release, and the per-tenant custom resources.
+ */
+import type { PlatformConfig } from "../../config/types.js";
+import { underDir } from "../charts/files.js";
+import { appChart } from "./chart.js";
+import { appChartPath, definitionChartDir } from "./names.js";
+import { resourceDefinitionChart } from "./resource-definition.js";
+
+export { appChart } from "./chart.js";
+export { releaseName, renderTenantResources, tenantResource } from "./custom-resource.js";
+export { goString, printfOf } from "./go-template.js";
+export * from "./names.js";
+export {
+  definitionRelease,
+  definitionReleaseAfter,
+  resourceDefinition,
+  resourceDefinitionChart,
+  type DefinitionRelease,
+  type KubeObject,
+} from "./resource-definition.js";
+export { valuesSchema, type JsonSchema } from "./schema.js";
+export { optionalAddons } from "./templates/addons.js";
+export { capacityCpuAnnotation, capacityMemoryAnnotation, machineLabelPattern } from "./templates/node-groups.js";
+export { AppValuesError, defaultValues, memoryQuantity, tenantValues, type Values } from "./values.js";
+
+/**
+ * The overlay files of the application, keyed by path inside `dist/cozystack/`: the app
+ * chart under `packages/apps/`, the definition chart under `packages/system/`.
+ */
+export function renderAppFiles(config: PlatformConfig): Map<string, string | Buffer> {
+  return new Map([
+    ...underDir(appChartPath, appChart(config)),
+    ...underDir(`packages/system/${definitionChartDir}`, resourceDefinitionChart(config)),
+  ]);
+}

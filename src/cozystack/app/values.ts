@@ -1,0 +1,145 @@
+/**
+ * Values of the app chart. The chart's defaults (values.yaml) are the platform's Proxmox
+ * settings, so a user's custom resource only says what is particular to its cluster; and
+ * `tenantValues` is the inverse of the chart for a tenant of the config: the `spec` that
+ * makes the chart render the tenant's objects exactly as the constructs do.
+ */
+import { defaults } from "../../config/index.js";
+import type { NodeGroupConfig, PlatformConfig, TemplateRef, TenantConfig } from "../../config/types.js";
+import { csiStorageClass } from "../charts/proxmox-csi.js";
+import { defaultKubernetesVersion } from "./names.js";
+
+export type Values = Record<string, unknown>;
+
+/** Raised when a config cannot be expressed as chart values; names the field and value. */
+export class AppValuesError extends Error {
+  override readonly name = "AppValuesError";
+}
+
+/** Label prefix of node roles (`roles: [x]` is `node-role.kubernetes.io/x: ""`). */
+export const roleLabelPrefix = "node-role.kubernetes.io/";
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function templateValues(t: TemplateRef): Values {
+  if (t.kind === "id") return { kind: "id", templateId: t.templateId, sourceNode: t.sourceNode };
+  if (t.matchPolicy !== "exact") {
+    throw new AppValuesError(`proxmox.template.matchPolicy: ${JSON.stringify(t.matchPolicy)} cannot be expressed: capmox v1alpha1 matches template tags exactly`);
+  }
+  return { kind: "tags", tags: [...t.tags] };
+}
+
+function proxmoxValues(config: PlatformConfig): Values {
+  const p = config.proxmox;
+  return {
+    template: templateValues(p.template),
+    allowedNodes: [...p.allowedNodes],
+    bridge: p.bridge,
+    ...(p.vlan !== undefined ? { vlan: p.vlan } : {}),
+    storage: p.diskStorage,
+    ...(p.diskFormat ? { format: p.diskFormat } : {}),
+    fullClone: p.fullClone ?? defaults.fullClone,
+    ...(p.pool ? { pool: p.pool } : {}),
+    bootDevice: p.bootDevice ?? defaults.bootDevice,
+    url: p.url,
+    insecure: p.tls.insecure,
+    region: p.region,
+  };
+}
+
+const emptyResources = { resources: {} };
+
+/**
+ * values.yaml: the platform's settings as defaults. It has no `nodeGroups` key on purpose:
+ * Helm merges maps, so a default group would be added to every user's groups. Without the
+ * key the chart makes one group `md0`; with `nodeGroups: {}` it makes none.
+ */
+export function defaultValues(config: PlatformConfig): Values {
+  const n = config.network;
+  return {
+    version: defaultKubernetesVersion,
+    storageClass: csiStorageClass,
+    controlPlane: {
+      replicas: defaults.controlPlaneReplicas,
+      serviceType: defaults.serviceType,
+      address: "",
+      dataStore: "",
+      apiServer: emptyResources,
+      controllerManager: emptyResources,
+      scheduler: emptyResources,
+      konnectivity: { server: emptyResources },
+    },
+    network: {
+      addressRanges: n.addressRanges.map((r) => ({ start: r.start, end: r.end })),
+      prefix: n.prefix,
+      gateway: n.gateway,
+      dnsServers: [...n.dnsServers],
+    },
+    clusterNetwork: { podCidr: defaults.podCidr, serviceCidr: defaults.serviceCidr },
+    proxmox: proxmoxValues(config),
+    sshAuthorizedKeys: [],
+    addons: {
+      cilium: { valuesOverride: {} },
+      proxmoxCcm: { valuesOverride: {} },
+      proxmoxCsi: { valuesOverride: {} },
+      certManager: { enabled: false, valuesOverride: {} },
+      gatewayAPI: { enabled: false },
+      fluxcd: { enabled: false, valuesOverride: {} },
+    },
+  };
+}
+
+/** `4096` → `4Gi`, `6100` → `6100Mi`. */
+export function memoryQuantity(mib: number): string {
+  return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
+}
+
+function nodeGroupValues(group: NodeGroupConfig, path: string): Values {
+  const roles: string[] = [];
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(group.labels)) {
+    const role = key.startsWith(roleLabelPrefix) && value === "" ? key.slice(roleLabelPrefix.length) : undefined;
+    if (role !== undefined && dnsLabel.test(role)) roles.push(role);
+    else labels[key] = value;
+  }
+  if (!Number.isInteger(group.diskGiB)) throw new AppValuesError(`${path}.diskGiB: ${group.diskGiB} must be a whole number of GiB`);
+  return {
+    replicas: group.replicas,
+    minReplicas: group.minReplicas,
+    maxReplicas: group.maxReplicas,
+    resources: { cpu: group.sockets * group.cores, memory: memoryQuantity(group.memoryMiB) },
+    sockets: group.sockets,
+    ephemeralStorage: `${group.diskGiB}Gi`,
+    ...(roles.length > 0 ? { roles: roles.sort() } : {}),
+    ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    ...(group.tags.length > 0 ? { tags: [...group.tags] } : {}),
+    ...(group.allowedNodes ? { allowedNodes: [...group.allowedNodes] } : {}),
+  };
+}
+
+/**
+ * The custom resource's `spec` for a tenant: what is particular to it (version, control
+ * plane, node groups, its node addresses, keys). Proxmox settings come from the chart's
+ * defaults, which are the same platform config's.
+ */
+export function tenantValues(config: PlatformConfig, tenant: TenantConfig): Values {
+  const index = config.tenants.indexOf(tenant);
+  const path = `tenants[${index < 0 ? tenant.name : index}]`;
+  const cp = tenant.controlPlane;
+  const nodeGroups: Record<string, Values> = {};
+  tenant.nodeGroups.forEach((g, i) => {
+    nodeGroups[g.name] = nodeGroupValues(g, `${path}.nodeGroups[${i}]`);
+  });
+  return {
+    version: tenant.version,
+    controlPlane: {
+      replicas: cp.replicas,
+      serviceType: cp.serviceType,
+      ...(cp.address ? { address: cp.address } : {}),
+      dataStore: cp.dataStore ?? defaults.dataStore,
+    },
+    nodeGroups,
+    ...(tenant.addressRanges ? { network: { addressRanges: tenant.addressRanges.map((r) => ({ start: r.start, end: r.end })) } } : {}),
+    clusterNetwork: { podCidr: tenant.podCidr ?? defaults.podCidr, serviceCidr: tenant.serviceCidr ?? defaults.serviceCidr },
+    ...(tenant.sshAuthorizedKeys.length > 0 ? { sshAuthorizedKeys: [...tenant.sshAuthorizedKeys] } : {}),
+  };
+}

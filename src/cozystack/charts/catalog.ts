@@ -1,0 +1,37 @@
+/**
+ * The system charts the overlay adds to a CozyStack v0.37 checkout (`packages/system/<dir>`,
+ * Chart.yaml `name: cozy-<dir>`): what the paas-proxmox bundle needs and CozyStack lacks.
+ */
+
+export interface OverlayChart {
+  /** Directory under `packages/system/`. */
+  readonly dir: string;
+  /** Chart name, `cozy-<dir>` as CozyStack's `make fix-charts` enforces. */
+  readonly chart: string;
+  /** Its pods need a namespace with `pod-security.kubernetes.io/enforce: privileged`. */
+  readonly privileged: boolean;
+  /** Why, or what it installs; goes into Chart.yaml `description`. */
+  readonly description: string;
+}
+
+const chart = (dir: string, privileged: boolean, description: string): OverlayChart => ({
+  dir,
+  chart: `cozy-${dir}`,
+  privileged,
+  description,
+});
+
+export const overlayCharts: readonly OverlayChart[] = [
+  // The CAPI operator's providers live in cozy-cluster-api, which paas-full marks privileged.
+  chart("capi-providers-infraprovider-proxmox", true, "Cluster API infrastructure provider for Proxmox VE (capmox), vendored for the CAPI operator"),
+  chart("capi-providers-ipam-in-cluster", true, "Cluster API in-cluster IPAM provider, vendored for the CAPI operator; capmox takes node addresses from its pools"),
+  // CCM runs with hostNetwork so it can initialise nodes before the pod network is up.
+  chart("proxmox-ccm", true, "Proxmox cloud controller manager (provider capmox): node providerID and topology labels"),
+  // The CSI node plugin is a privileged DaemonSet with hostPath mounts.
+  chart("proxmox-csi", true, "Proxmox CSI plugin: volumes on Proxmox storages, placed by topology region/zone"),
+];
+
+/** The overlay chart of a chart name, if any. */
+export function overlayChart(chartName: string): OverlayChart | undefined {
+  return overlayCharts.find((c) => c.chart === chartName);
+}

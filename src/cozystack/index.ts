@@ -1,0 +1,35 @@
+export { overlayChart, overlayCharts, type OverlayChart } from "./charts/catalog.js";
+export { capmoxConfigSecret } from "./charts/capmox.js";
+export { proxmoxCcmValues } from "./charts/proxmox-ccm.js";
+export { csiStorageClass, proxmoxCsiValues } from "./charts/proxmox-csi.js";
+export { bundleName, cozystackConfigMapData, cozystackConfigMapYaml } from "./configmap.js";
+export { bundlePath, OverlayError, renderOverlay, upstreamChartStatus, type OverlayOptions } from "./overlay.js";
+export { checkoutPatches, hunkSides, patchPath, renderPatch, type FilePatch, type Hunk } from "./patch.js";
+export {
+  bundleReleases,
+  installedObjects,
+  PlatformError,
+  renderBundleText,
+  type ClusterView,
+  type HelmReleaseDependency,
+  type HelmReleaseObject,
+  type HelmRepositoryObject,
+  type InstalledObjects,
+  type KubeObject,
+  type NamespaceObject,
+  type RenderedRelease,
+} from "./platform.js";
+export { TemplateError, TemplateFailure } from "./template/index.js";
+export { capmoxPins, ccmChartPin, chartPins, csiChartPin, ipamPins, type ChartPin, type FilePin, type ProviderPin } from "./vendor/pins.js";
+export {
+  chartLockPath,
+  defaultVendorDir,
+  readChartLock,
+  readPinnedFile,
+  readVendoredChart,
+  referenceVendorDir,
+  sha256,
+  VendorError,
+  verifySha256,
+} from "./vendor/store.js";
+export { allFilePins, vendorAll, type VendorOptions, type VendorResult } from "./vendor/vendor.js";

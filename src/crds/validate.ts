@@ -1,0 +1,170 @@
+/**
+ * Strict validation of Kubernetes objects against the openAPIV3Schema of their CRD version
+ * in shared/reference/crds: what `kubectl apply --validate=strict` and the API server would
+ * reject (unknown fields, wrong types, bounds, patterns, enums, list keys, CEL rules).
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
+import type { ProfileName } from "../config/types.js";
+import { getProfile } from "../versions/index.js";
+import { crdVersion, findCrds, type CrdFile, loadCrd } from "./catalog.js";
+import { celFailure, type CelRule } from "./cel.js";
+import { rootSchema, withDefaults } from "./structural.js";
+
+/** One problem of one object. */
+export interface ValidationIssue {
+  /** Position of the object in the list given. */
+  readonly index: number;
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** `namespace/name` or `name`. */
+  readonly name: string;
+  /** Field path, e.g. `spec.template.spec.memoryMiB`; empty for the object itself. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface ValidateOptions {
+  /** Profile whose CRD sources decide between files defining the same version. @default "cozystack-v0.37" */
+  readonly profile?: ProfileName;
+  /** Skip objects of built-in Kubernetes API groups, which no CRD describes. @default false */
+  readonly skipBuiltIn?: boolean;
+  /** Folder of CRD files. @default shared/reference/crds */
+  readonly crdDir?: string;
+}
+
+interface Resolved {
+  readonly crd: CrdFile;
+  readonly openApi: Record<string, unknown>;
+  readonly validate: ValidateFunction;
+}
+
+// Go's RE2 `(?i)` prefix (capmox tag patterns) becomes JavaScript's `i` flag.
+function regExp(pattern: string, flags: string): RegExp {
+  const folded = /^\^?\(\?i\)/.exec(pattern);
+  return folded ? new RegExp(pattern.replace("(?i)", ""), `${flags}i`) : new RegExp(pattern, flags);
+}
+regExp.code = "regExp";
+
+function listKeys(keys: string[], data: unknown): boolean {
+  if (!Array.isArray(data)) return true;
+  const seen = new Set(data.map((item) => JSON.stringify(keys.map((k) => (item as Record<string, unknown>)?.[k]))));
+  return seen.size === data.length;
+}
+
+function createAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, logger: false, code: { regExp } });
+  addFormats.default(ajv);
+  ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+  ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isInteger(n) });
+  ajv.addKeyword({
+    keyword: "k8sListMapKeys",
+    schemaType: "array",
+    validate: (keys: string[], data: unknown) => listKeys(keys, data),
+    error: { message: "must not repeat a list-map key" },
+  });
+  ajv.addKeyword({ keyword: "k8sCel", schemaType: "array", validate: celKeyword, errors: true });
+  return ajv;
+}
+
+function celKeyword(this: unknown, rules: CelRule[], data: unknown): boolean {
+  const failures = rules.map((r) => celFailure(r, data)).filter((m): m is string => m !== undefined);
+  celKeyword.errors = failures.map((message) => ({ keyword: "k8sCel", message, params: {} }) as Partial<ErrorObject>);
+  return failures.length === 0;
+}
+celKeyword.errors = [] as Partial<ErrorObject>[];
+
+let ajv: Ajv | undefined;
+const resolved = new Map<string, Resolved | string>();
+
+const builtInGroups = /^(|apps|batch|policy|autoscaling|networking\.k8s\.io|rbac\.authorization\.k8s\.io|storage\.k8s\.io|scheduling\.k8s\.io|coordination\.k8s\.io|discovery\.k8s\.io|node\.k8s\.io|admissionregistration\.k8s\.io|apiextensions\.k8s\.io|apiregistration\.k8s\.io|certificates\.k8s\.io|events\.k8s\.io|flowcontrol\.apiserver\.k8s\.io|resource\.k8s\.io)$/;
+
+function pickCrd(candidates: CrdFile[], version: string, profile: ProfileName): CrdFile | undefined {
+  const defining = candidates.filter((c) => crdVersion(c, version));
+  const sources = Object.values(getProfile(profile).crdSources);
+  return defining.find((c) => sources.some((s) => c.file.startsWith(`${s}-`))) ?? defining[0];
+}
+
+/** The compiled schema for an apiVersion/kind, or the reason there is none. */
+function resolve(apiVersion: string, kind: string, options: ValidateOptions): Resolved | string {
+  const profile = options.profile ?? "cozystack-v0.37";
+  const key = `${options.crdDir ?? ""}|${profile}|${apiVersion}|${kind}`;
+  const cached = resolved.get(key);
+  if (cached) return cached;
+  const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+  const crd = pickCrd(findCrds(group ?? "", kind, undefined, options.crdDir), version ?? "", profile);
+  const v = crd && crdVersion(crd, version ?? "");
+  let result: Resolved | string;
+  if (!crd || !v) result = `no CRD in shared/reference/crds defines ${kind} ${apiVersion}`;
+  else if (!v.served) result = `${kind} ${apiVersion} is not served (${crd.file})`;
+  else {
+    ajv ??= createAjv();
+    result = { crd, openApi: v.schema, validate: ajv.compile(rootSchema(v.schema)) };
+  }
+  resolved.set(key, result);
+  return result;
+}
+
+function fieldPath(instancePath: string): string {
+  return instancePath
+    .slice(1)
+    .split("/")
+    .filter((s) => s !== "")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`))
+    .join("")
+    .replace(/\.\[/g, "[");
+}
+
+function describe(e: ErrorObject): { path: string; message: string } {
+  const path = fieldPath(e.instancePath);
+  const p = e.params as Record<string, unknown>;
+  if (e.keyword === "additionalProperties") {
+    const field = path ? `${path}.${String(p.additionalProperty)}` : String(p.additionalProperty);
+    return { path: field, message: `unknown field "${field}"` };
+  }
+  if (e.keyword === "required") return { path, message: `missing required field "${String(p.missingProperty)}"` };
+  if (e.keyword === "enum") return { path, message: `must be one of: ${(p.allowedValues as unknown[]).map(String).join(", ")}` };
+  return { path, message: e.message ?? e.keyword };
+}
+
+function scopeIssue(crd: CrdFile, object: Record<string, unknown>): string | undefined {
+  const meta = object.metadata as Record<string, unknown> | undefined;
+  const namespaced = loadCrd(crd).spec.scope === "Namespaced";
+  return !namespaced && meta?.namespace !== undefined ? `${crd.kind} is cluster-scoped: metadata.namespace must not be set` : undefined;
+}
+
+/** Every problem of one object (index = its position in the caller's list). */
+function validateOne(object: unknown, index: number, options: ValidateOptions): ValidationIssue[] {
+  const o = (object ?? {}) as Record<string, unknown>;
+  const meta = (o.metadata ?? {}) as Record<string, unknown>;
+  const apiVersion = typeof o.apiVersion === "string" ? o.apiVersion : "";
+  const kind = typeof o.kind === "string" ? o.kind : "";
+  const name = [meta.namespace, meta.name].filter((x) => typeof x === "string").join("/");
+  const base = { index, apiVersion, kind, name };
+  if (!apiVersion || !kind) return [{ ...base, path: "", message: "apiVersion and kind are required" }];
+  const group = apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
+  if (options.skipBuiltIn && builtInGroups.test(group)) return [];
+  const r = resolve(apiVersion, kind, options);
+  if (typeof r === "string") return [{ ...base, path: "", message: r }];
+  const issues: ValidationIssue[] = [];
+  const scope = scopeIssue(r.crd, o);
+  if (scope) issues.push({ ...base, path: "metadata.namespace", message: scope });
+  if (!r.validate(withDefaults(r.openApi, o))) {
+    for (const e of r.validate.errors ?? []) issues.push({ ...base, ...describe(e) });
+  }
+  return issues;
+}
+
+/**
+ * Every problem of every object, checked strictly against its CRD version. Objects with no
+ * CRD here are problems too, unless `skipBuiltIn` and their group is a built-in one.
+ */
+export function validateObjects(objects: readonly unknown[], options: ValidateOptions = {}): ValidationIssue[] {
+  return objects.flatMap((o, i) => validateOne(o, i, options));
+}
+
+/** `Kind namespace/name: path: message`, one line per issue. */
+export function formatValidationIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((i) => `  ${i.kind} ${i.name || "(unnamed)"}${i.path ? `: ${i.path}` : ""}: ${i.message}`).join("\n");
+}

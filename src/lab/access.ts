@@ -1,0 +1,253 @@
+/**
+ * Authentication (API tokens) and authorization: PVE's built-in roles, ACL inheritance
+ * with propagate, pool-derived permissions, privilege separation for tokens, and the
+ * schema's permission DSL (`perm`, `and`, `or`, `require_param`), raising PVE's
+ * `Permission check failed (<path>, <priv>)`.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { PveError, permissionError } from "./errors.js";
+import type { ApiMethod } from "./schema.js";
+import type { LabState } from "./state.js";
+
+/** Every privilege of PVE 9.1 (VM.Monitor is gone; VM.GuestAgent.* replace it). */
+export const ALL_PRIVILEGES = [
+  "Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate", "Datastore.Audit",
+  "Group.Allocate", "Mapping.Audit", "Mapping.Modify", "Mapping.Use", "Permissions.Modify",
+  "Pool.Allocate", "Pool.Audit", "Realm.Allocate", "Realm.AllocateUser", "SDN.Allocate", "SDN.Audit",
+  "SDN.Use", "Sys.AccessNetwork", "Sys.Audit", "Sys.Console", "Sys.Incoming", "Sys.Modify",
+  "Sys.PowerMgmt", "Sys.Syslog", "User.Modify", "VM.Allocate", "VM.Audit", "VM.Backup", "VM.Clone",
+  "VM.Config.CDROM", "VM.Config.CPU", "VM.Config.Cloudinit", "VM.Config.Disk", "VM.Config.HWType",
+  "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options", "VM.Console", "VM.GuestAgent.Audit",
+  "VM.GuestAgent.FileRead", "VM.GuestAgent.FileSystemMgmt", "VM.GuestAgent.FileWrite",
+  "VM.GuestAgent.Unrestricted", "VM.Migrate", "VM.PowerMgmt", "VM.Replicate", "VM.Snapshot",
+  "VM.Snapshot.Rollback",
+] as const;
+
+const VM_USER = [
+  "VM.Audit", "VM.Backup", "VM.Config.CDROM", "VM.Config.Cloudinit", "VM.Console", "VM.GuestAgent.Audit",
+  "VM.PowerMgmt",
+];
+const VM_ADMIN = [
+  ...VM_USER, "VM.Allocate", "VM.Clone", "VM.Config.CPU", "VM.Config.Disk", "VM.Config.HWType",
+  "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options", "VM.GuestAgent.FileRead",
+  "VM.GuestAgent.FileSystemMgmt", "VM.GuestAgent.FileWrite", "VM.GuestAgent.Unrestricted", "VM.Migrate",
+  "VM.Replicate", "VM.Snapshot", "VM.Snapshot.Rollback",
+];
+
+/** PVE's built-in roles. */
+export const ROLES: Readonly<Record<string, readonly string[]>> = {
+  Administrator: ALL_PRIVILEGES,
+  NoAccess: [],
+  PVEAuditor: ALL_PRIVILEGES.filter((p) => p.endsWith(".Audit")),
+  PVEVMAdmin: VM_ADMIN,
+  PVEVMUser: VM_USER,
+  PVETemplateUser: ["VM.Clone", "VM.Audit"],
+  PVEDatastoreAdmin: ["Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate", "Datastore.Audit"],
+  PVEDatastoreUser: ["Datastore.AllocateSpace", "Datastore.Audit"],
+  PVESDNUser: ["SDN.Use", "SDN.Audit"],
+  PVESDNAdmin: ["SDN.Allocate", "SDN.Audit", "SDN.Use"],
+  PVEPoolUser: ["Pool.Audit"],
+  PVEPoolAdmin: ["Pool.Allocate", "Pool.Audit"],
+  PVEMappingUser: ["Mapping.Audit", "Mapping.Use"],
+  PVEAdmin: ALL_PRIVILEGES.filter((p) => !["Permissions.Modify", "Sys.Modify", "Sys.PowerMgmt", "Sys.Incoming", "Sys.AccessNetwork", "Realm.Allocate"].includes(p)),
+};
+
+const ROOT_PRIVILEGES: ReadonlyMap<string, boolean> = new Map(ALL_PRIVILEGES.map((p) => [p, true]));
+
+/** Who made a request. */
+export interface AuthInfo {
+  /** `user@realm` or `user@realm!token` (what UPIDs and permission checks use). */
+  readonly authid: string;
+  readonly user: string;
+  readonly tokenid?: string;
+}
+
+/** Splits `user@realm!token`. */
+export function splitTokenId(id: string): { user: string; token: string } | undefined {
+  const bang = id.lastIndexOf("!");
+  if (bang < 0) return undefined;
+  return { user: id.slice(0, bang), token: id.slice(bang + 1) };
+}
+
+function secretsEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Authenticates a request from its Authorization header (PVE API tokens only; the lab has no
+ * tickets). Missing credentials → 401 `No ticket`; anything wrong → 401 `Authentication failed!`.
+ */
+export function authenticate(state: LabState, authorization: string | undefined, cookie: string | undefined): AuthInfo {
+  const m = authorization === undefined ? null : /^PVEAPIToken[= ](.+)$/.exec(authorization.trim());
+  if (!m) {
+    const hasTicket = /PVEAuthCookie=/.test(cookie ?? "") || /^PVEAuthCookie=/.test(authorization ?? "");
+    throw new PveError(401, hasTicket ? "Authentication failed!" : "No ticket", { emptyBody: true });
+  }
+  const value = m[1] ?? "";
+  const eq = value.lastIndexOf("=");
+  const failed = new PveError(401, "Authentication failed!", { emptyBody: true });
+  if (eq < 0) throw failed;
+  const tokenId = value.slice(0, eq);
+  const secret = value.slice(eq + 1);
+  const token = state.tokens.get(tokenId);
+  const parts = splitTokenId(tokenId);
+  if (!token || !parts || !secretsEqual(token.secret, secret)) throw failed;
+  const user = state.users.get(parts.user);
+  if (!user || !user.enabled) throw failed;
+  return { authid: tokenId, user: parts.user, tokenid: parts.token };
+}
+
+/** Privilege → propagate flag. */
+export type PrivilegeMap = Map<string, boolean>;
+
+function pathPrefixes(path: string): string[] {
+  const parts = path.split("/").filter(Boolean);
+  const out = ["/"];
+  for (let i = 1; i <= parts.length; i++) out.push("/" + parts.slice(0, i).join("/"));
+  return out;
+}
+
+/** Normalizes an ACL path (`/vms/100/` → `/vms/100`, `//` collapsed). */
+export function normalizePath(path: string): string {
+  const n = "/" + path.split("/").filter(Boolean).join("/");
+  return n;
+}
+
+/** Permission evaluation over the lab's ACLs. */
+export class Access {
+  private readonly state: LabState;
+
+  constructor(state: LabState) {
+    this.state = state;
+  }
+
+  /** Privileges a single ACL subject (user or token id) has on exactly `path` from the ACL tree. */
+  private aclPrivileges(ugid: string, path: string): PrivilegeMap {
+    let granted: PrivilegeMap | undefined;
+    for (const prefix of pathPrefixes(path)) {
+      const entries = this.state.acl.filter((e) => e.ugid === ugid && e.path === prefix && (prefix === path || e.propagate));
+      if (entries.length === 0) continue;
+      // A deeper ACL replaces what was inherited (PVE's "more specific wins").
+      granted = new Map();
+      for (const e of entries) {
+        for (const priv of ROLES[e.role] ?? []) granted.set(priv, (granted.get(priv) ?? false) || e.propagate);
+      }
+    }
+    return granted ?? new Map();
+  }
+
+  private subjectPrivileges(ugid: string, path: string): PrivilegeMap {
+    if (ugid === "root@pam") return new Map(ROOT_PRIVILEGES);
+    const own = this.aclPrivileges(ugid, path);
+    // Members of a pool also get the privileges granted on /pool/<pool>.
+    const vm = /^\/vms\/(\d+)$/.exec(path);
+    const pool = vm ? this.state.vms.get(Number(vm[1]))?.pool : undefined;
+    if (pool !== undefined) {
+      for (const [p, prop] of this.aclPrivileges(ugid, `/pool/${pool}`)) own.set(p, (own.get(p) ?? false) || prop);
+    }
+    return own;
+  }
+
+  /** The effective privileges of an auth id (user or token) on a path. */
+  privileges(authid: string, path: string): PrivilegeMap {
+    const norm = normalizePath(path);
+    const tok = splitTokenId(authid);
+    if (!tok) return this.subjectPrivileges(authid, norm);
+    const token = this.state.tokens.get(authid);
+    const userPrivs = this.subjectPrivileges(tok.user, norm);
+    if (!token || !token.privsep) return userPrivs;
+    const tokenPrivs = this.subjectPrivileges(authid, norm);
+    const both: PrivilegeMap = new Map();
+    for (const [p, prop] of tokenPrivs) if (userPrivs.has(p)) both.set(p, prop);
+    return both;
+  }
+
+  /** Whether the auth id has all (or, with `any`, one) of `privs` on `path`. */
+  has(authid: string, path: string, privs: readonly string[], any = false): boolean {
+    const have = this.privileges(authid, path);
+    return any ? privs.some((p) => have.has(p)) : privs.every((p) => have.has(p));
+  }
+
+  /** Like `has`, but raises PVE's 403 naming the path and the (first missing | any-of) privilege. */
+  check(authid: string, path: string, privs: readonly string[], any = false): void {
+    const norm = normalizePath(path);
+    const have = this.privileges(authid, norm);
+    if (any) {
+      if (!privs.some((p) => have.has(p))) throw permissionError(`${norm}, ${privs.join("|")}`);
+      return;
+    }
+    const missing = privs.find((p) => !have.has(p));
+    if (missing !== undefined) throw permissionError(`${norm}, ${missing}`);
+  }
+
+  /** Evaluates an endpoint's `permissions` (RPCEnvironment::check_api2_permissions). */
+  checkEndpoint(api: ApiMethod, auth: AuthInfo | undefined, params: Readonly<Record<string, unknown>>): void {
+    const perm = api.permissions;
+    if (perm?.user === "world") return;
+    if (!auth) throw permissionError("user != null");
+    if (auth.authid === "root@pam") return;
+    if (!perm) throw permissionError("user != root@pam");
+    if (perm.user === "all") return;
+    if (perm.check) {
+      this.evalCheck(perm.check, auth.authid, params, false);
+      return;
+    }
+    throw permissionError();
+  }
+
+  private evalCheck(check: readonly unknown[], authid: string, params: Readonly<Record<string, unknown>>, noerr: boolean): boolean {
+    const [test, ...rest] = check;
+    if (test === "and") {
+      for (const c of rest) if (!this.evalCheck(c as unknown[], authid, params, noerr)) return false;
+      return true;
+    }
+    if (test === "or") {
+      for (const c of rest) if (this.evalCheck(c as unknown[], authid, params, true)) return true;
+      if (noerr) return false;
+      throw permissionError();
+    }
+    if (test === "perm") {
+      const [tmpl, privs, ...opts] = rest as [string, string[], ...unknown[]];
+      const options = new Map<unknown, unknown>();
+      for (let i = 0; i + 1 < opts.length; i += 2) options.set(opts[i], opts[i + 1]);
+      const required = options.get("require_param");
+      if (typeof required === "string" && params[required] === undefined) {
+        if (noerr) return false;
+        throw permissionError();
+      }
+      const path = normalizePath(tmpl.replace(/\{(\w+)\}/g, (_m, name: string) => String(params[name] ?? "")));
+      const any = Boolean(options.get("any"));
+      if (noerr) return this.has(authid, path, privs, any);
+      this.check(authid, path, privs, any);
+      return true;
+    }
+    if (test === "userid-param" && rest[0] === "self") {
+      const ok = params["userid"] === authid || params["userid"] === splitTokenId(authid)?.user;
+      if (!ok && !noerr) throw permissionError();
+      return ok;
+    }
+    // Other checks (userid-group, perm-modify, ...) are not modelled: only root passes them.
+    if (noerr) return false;
+    throw permissionError();
+  }
+
+  /** `/access/permissions`: paths → privileges with their propagate flag (0/1). */
+  permissionsDump(authid: string, onlyPath?: string): Record<string, Record<string, number>> {
+    const paths = new Set<string>();
+    if (onlyPath !== undefined) paths.add(normalizePath(onlyPath));
+    else {
+      for (const p of ["/", "/access", "/access/groups", "/nodes", "/pool", "/sdn", "/storage", "/vms"]) paths.add(p);
+      for (const e of this.state.acl) paths.add(normalizePath(e.path));
+      for (const pool of this.state.pools.keys()) paths.add(`/pool/${pool}`);
+      for (const vm of this.state.vms.values()) if (vm.pool !== undefined) paths.add(`/vms/${vm.vmid}`);
+    }
+    const out: Record<string, Record<string, number>> = {};
+    for (const path of [...paths].sort()) {
+      const privs = this.privileges(authid, path);
+      out[path] = Object.fromEntries([...privs.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([p, prop]) => [p, prop ? 1 : 0]));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The lab: a Proxmox VE API emulator on loopback for tests and `npm run lab`.
+ */
+export { startLab, type LabHandle, type LabToken, type StartLabOptions } from "./start.js";
+export {
+  defaultScenario,
+  loadScenarioFile,
+  validateScenario,
+  ScenarioError,
+  withAdminToken,
+  type Scenario,
+  type ScenarioAcl,
+  type ScenarioAgent,
+  type ScenarioAgentCommand,
+  type ScenarioBridge,
+  type ScenarioNode,
+  type ScenarioPool,
+  type ScenarioStorage,
+  type ScenarioTiming,
+  type ScenarioToken,
+  type ScenarioUser,
+  type ScenarioVm,
+} from "./scenario.js";
+export { FaultController, type FaultRule } from "./faults.js";
+export { LabState, type LabNode, type LabStorage, type LabVm, type LabVolume, type LabTask, type LabBridge } from "./state.js";
+export { formatUpid, parseUpid, type Upid } from "./tasks.js";
+export { ROLES, ALL_PRIVILEGES } from "./access.js";

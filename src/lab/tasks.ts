@@ -1,0 +1,143 @@
+/**
+ * Worker tasks and UPIDs. A task is created running, waits its configured duration, then
+ * runs its `work` (the effect PVE's forked worker has at the end) and stops with `OK` or
+ * with the error as exitstatus; the log ends in `TASK OK` or `TASK ERROR: <msg>`.
+ */
+import type { LabState, LabTask } from "./state.js";
+
+/** UPID fields. */
+export interface Upid {
+  readonly node: string;
+  readonly pid: number;
+  readonly pstart: number;
+  readonly starttime: number;
+  readonly type: string;
+  readonly id: string;
+  readonly authid: string;
+}
+
+const UPID_RE =
+  /^UPID:([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:\s/]+):([^:\s/]*):([^:\s/]+):$/;
+
+const hex8 = (n: number): string => n.toString(16).toUpperCase().padStart(8, "0");
+
+/** `UPID:<node>:<pid>:<pstart>:<starttime>:<type>:<id>:<user>:` with PVE's hex widths. */
+export function formatUpid(u: Upid): string {
+  return `UPID:${u.node}:${hex8(u.pid)}:${hex8(u.pstart)}:${hex8(u.starttime)}:${u.type}:${u.id}:${u.authid}:`;
+}
+
+/** Parses a UPID, or undefined when it is not one. */
+export function parseUpid(text: string): Upid | undefined {
+  const m = UPID_RE.exec(text);
+  if (!m) return undefined;
+  return {
+    node: m[1] ?? "",
+    pid: parseInt(m[3] ?? "0", 16),
+    pstart: parseInt(m[4] ?? "0", 16),
+    starttime: parseInt(m[5] ?? "0", 16),
+    type: m[6] ?? "",
+    id: m[7] ?? "",
+    authid: m[8] ?? "",
+  };
+}
+
+/** What a task does. */
+export interface TaskSpec {
+  readonly node: string;
+  readonly type: string;
+  readonly id: string;
+  readonly authid: string;
+  /** Lines logged at once. */
+  readonly log?: readonly string[];
+  /** The effect at the end; throw to fail the task. May return more log lines. */
+  readonly work?: (task: LabTask) => readonly string[] | void;
+  /** Cleanup when the task fails (injected or thrown). */
+  readonly onError?: (task: LabTask, message: string) => void;
+  /** Fail with this message instead of running `work` (fault injection). */
+  readonly failWith?: string;
+  /** Overrides the configured duration. */
+  readonly durationMs?: number;
+}
+
+/** Starts and finishes tasks; owns their timers so `stopAll` leaves nothing behind. */
+export class TaskRunner {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly state: LabState;
+
+  constructor(state: LabState) {
+    this.state = state;
+  }
+
+  /** Creates a running task and schedules its end. */
+  start(spec: TaskSpec): LabTask {
+    const state = this.state;
+    const node = state.node(spec.node);
+    const now = Math.floor(Date.now() / 1000);
+    const pstart = Math.max(0, (now - (node?.bootTime ?? now - 3600)) * 100);
+    const upid = formatUpid({
+      node: spec.node,
+      pid: state.nextPid(),
+      pstart,
+      starttime: now,
+      type: spec.type,
+      id: spec.id,
+      authid: spec.authid,
+    });
+    const parsed = parseUpid(upid);
+    if (!parsed) throw new Error(`lab produced an invalid UPID ${upid}`);
+    const task: LabTask = {
+      upid,
+      node: spec.node,
+      pid: parsed.pid,
+      pstart,
+      starttime: now,
+      type: spec.type,
+      id: spec.id,
+      authid: spec.authid,
+      status: "running",
+      log: [...(spec.log ?? [])],
+    };
+    state.tasks.set(upid, task);
+    const duration = spec.durationMs ?? state.timing.taskDurations[spec.type] ?? state.timing.taskDurationMs;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.finish(task, spec);
+    }, duration);
+    this.timers.add(timer);
+    return task;
+  }
+
+  /** Runs the task's work now and records its result. */
+  private finish(task: LabTask, spec: TaskSpec): void {
+    let error: string | undefined = spec.failWith;
+    if (error === undefined) {
+      try {
+        const more = spec.work?.(task);
+        if (more) task.log.push(...more);
+      } catch (e) {
+        error = (e as Error).message;
+      }
+    }
+    if (error !== undefined) {
+      const firstLine = error.split("\n")[0] ?? error;
+      try {
+        spec.onError?.(task, firstLine);
+      } catch {
+        // cleanup after a failure must not hide the failure itself
+      }
+      task.log.push(`TASK ERROR: ${firstLine}`);
+      task.exitstatus = firstLine;
+    } else {
+      task.log.push("TASK OK");
+      task.exitstatus = "OK";
+    }
+    task.status = "stopped";
+    task.endtime = Math.floor(Date.now() / 1000);
+  }
+
+  /** Cancels every pending task timer (lab shutdown). */
+  stopAll(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * What a stage gets (its input) and the per-run context the checks share: the API client
+ * and memoised lookups, so two checks that need `/cluster/resources` ask once.
+ */
+import type { PlatformConfig } from "../config/types.js";
+import type { ClusterResource, ClusterStatusEntry, ProxmoxApi, PveVersion, TlsOptions } from "../proxmox/index.js";
+import type { RunListener } from "./runner.js";
+import type { Timeouts } from "./timeouts.js";
+
+/** Input of stages 1 and 2 (and what bootstrap hands `runStage(1, …)` as its preflight). */
+export interface StageInput {
+  /** The fully defaulted platform config (connection overrides already applied). */
+  readonly config: PlatformConfig;
+  /** A client for `config.proxmox` (its URL without any `/api2/json` suffix). */
+  readonly api: ProxmoxApi;
+  /** The URL as the user wrote it (the URL check judges this one, not the client's). */
+  readonly configuredUrl: string;
+  /** The TLS options the client was built with. */
+  readonly tls: TlsOptions;
+  readonly timeouts: Timeouts;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: RunListener;
+  /** Strings to scrub from every reason (the token secret). */
+  readonly secrets?: readonly string[];
+}
+
+/** Lazily computed, shared results; a failed lookup is retried by the next check that asks. */
+export class StageContext {
+  readonly #cache = new Map<string, Promise<unknown>>();
+
+  constructor(readonly input: StageInput) {}
+
+  get api(): ProxmoxApi {
+    return this.input.api;
+  }
+
+  get config(): PlatformConfig {
+    return this.input.config;
+  }
+
+  /** Runs `load` once per key; a rejected load is forgotten so a later check can try again. */
+  memo<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.#cache.get(key);
+    if (hit) return hit as Promise<T>;
+    const promise = load();
+    this.#cache.set(key, promise);
+    promise.catch(() => this.#cache.delete(key));
+    return promise;
+  }
+
+  version(): Promise<PveVersion> {
+    return this.memo("version", () => this.api.version());
+  }
+
+  clusterStatus(): Promise<ClusterStatusEntry[]> {
+    return this.memo("cluster-status", () => this.api.clusterStatus());
+  }
+
+  vmResources(): Promise<ClusterResource[]> {
+    return this.memo("resources-vm", () => this.api.clusterResources("vm"));
+  }
+}
+
+/** Major release number of `/version` (`9.1.1` → 9). */
+export function majorOf(version: PveVersion): number {
+  const m = /^(\d+)/.exec(version.release || version.version);
+  return m ? Number(m[1]) : Number.NaN;
+}

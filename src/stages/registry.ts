@@ -1,0 +1,87 @@
+/**
+ * The eight validation stages by number, which of them exist, and running a selection in
+ * order (stopping at the first failed stage unless `keepGoing`).
+ */
+import { StageContext, type StageInput } from "./input.js";
+import { type CheckResult, type RunResult, type StageResult, runOk } from "./model.js";
+import { runChecks } from "./runner.js";
+import { STAGE1_TITLE, stage1Checks } from "./stage1/index.js";
+import { STAGE2_TITLE, stage2Checks } from "./stage2/index.js";
+
+export interface StageInfo {
+  readonly number: number;
+  readonly title: string;
+  readonly implemented: boolean;
+}
+
+/** All stages of docs/validation-stages.md; only 1 and 2 are implemented so far. */
+export const stageCatalog: readonly StageInfo[] = [
+  { number: 1, title: STAGE1_TITLE, implemented: true },
+  { number: 2, title: STAGE2_TITLE, implemented: true },
+  { number: 3, title: "VM management via Cluster API", implemented: false },
+  { number: 4, title: "Worker integration", implemented: false },
+  { number: 5, title: "CSI storage", implemented: false },
+  { number: 6, title: "Network policies", implemented: false },
+  { number: 7, title: "Monitoring", implemented: false },
+  { number: 8, title: "End to end", implemented: false },
+];
+
+export type ImplementedStage = 1 | 2;
+
+export function isImplemented(n: number): n is ImplementedStage {
+  return stageCatalog.some((s) => s.number === n && s.implemented);
+}
+
+/**
+ * Runs one implemented stage. Bootstrap calls `runStage(1, input)` as its preflight and
+ * stops on `result.verdict === "failed"` (see `failedChecks`).
+ */
+export function runStage(n: ImplementedStage, input: StageInput): Promise<StageResult> {
+  const ctx = new StageContext(input);
+  const options = {
+    timeouts: input.timeouts,
+    ...(input.signal ? { signal: input.signal } : {}),
+    ...(input.onEvent ? { onEvent: input.onEvent } : {}),
+    ...(input.secrets ? { secrets: input.secrets } : {}),
+  };
+  if (n === 1) return runChecks(1, STAGE1_TITLE, stage1Checks(), ctx, options);
+  return runChecks(2, STAGE2_TITLE, stage2Checks(input.config.proxmox.allowedNodes), ctx, options);
+}
+
+/** The failed checks of a stage result (what a preflight prints before refusing to go on). */
+export function failedChecks(result: StageResult): CheckResult[] {
+  return result.checks.filter((c) => c.verdict === "failed");
+}
+
+function placeholder(info: StageInfo, verdict: "not-implemented" | "not-run", reason: string): StageResult {
+  return { stage: info.number, title: info.title, verdict, reason, checks: [], durationMs: 0, figures: {} };
+}
+
+/** Runs the selected stages in ascending order. Unimplemented stages are reported, never passed. */
+export async function runStages(
+  selection: readonly number[] | "all",
+  input: StageInput,
+  options: { readonly keepGoing?: boolean } = {},
+): Promise<RunResult> {
+  const wanted = selection === "all" ? stageCatalog.map((s) => s.number) : [...new Set(selection)].sort((a, b) => a - b);
+  const startedAt = new Date().toISOString();
+  const start = performance.now();
+  const stages: StageResult[] = [];
+  let stoppedBy: number | undefined;
+  for (const n of wanted) {
+    const info = stageCatalog.find((s) => s.number === n);
+    if (!info) throw new RangeError(`stage: ${n} is not a stage (1..${stageCatalog.length})`);
+    if (!info.implemented) {
+      stages.push(placeholder(info, "not-implemented", `stage ${n} (${info.title}) is not implemented yet: it was not run and does not count as passed`));
+    } else if (stoppedBy !== undefined) {
+      stages.push(placeholder(info, "not-run", `not run because stage ${stoppedBy} failed (use --keep-going to run it anyway)`));
+    } else if (input.signal?.aborted) {
+      stages.push(placeholder(info, "not-run", "not run: the run was interrupted"));
+    } else {
+      const result = await runStage(n as ImplementedStage, input);
+      stages.push(result);
+      if (result.verdict === "failed" && !options.keepGoing) stoppedBy = n;
+    }
+  }
+  return { stages, ok: runOk(stages), startedAt, durationMs: Math.round(performance.now() - start) };
+}

@@ -1,0 +1,108 @@
+/**
+ * Every timeout and poll interval the stages and the VM test use, in one table.
+ *
+ * Values are milliseconds. The platform config may override any entry under
+ * `stages.timeouts` (a number of milliseconds or a duration string such as `90s`, `4m`,
+ * `500ms`); unknown keys and non-positive values are rejected naming the key.
+ */
+
+export const defaultTimeouts = {
+  /** Limit for one check unless the check has its own entry below. */
+  "check.default": 30_000,
+  /** TLS handshake probe. */
+  "check.tls": 10_000,
+  /** The whole latency sampling check. */
+  "check.latency": 60_000,
+  /** Scanning every VM's config (and guest agent) for addresses in the IP ranges. */
+  "check.ip-ranges": 120_000,
+  /** One API request (passed to the client). */
+  "api.request": 15_000,
+
+  /** Clone task, from the clone call until the task ends. */
+  "vm.clone": 180_000,
+  /** Config update (CPU, memory, NIC, tags). */
+  "vm.configure": 60_000,
+  /** Disk resize. */
+  "vm.resize": 60_000,
+  /** Start task. */
+  "vm.start": 120_000,
+  /** Guest agent answering after start. */
+  "vm.agent": 240_000,
+  /** Reading back config and status. */
+  "vm.verify": 30_000,
+  /** Stop task. */
+  "vm.stop": 120_000,
+  /** Destroy task. */
+  "vm.destroy": 120_000,
+  /** Whole cleanup of one VM (stop, wait for locks, destroy, confirm gone), retries included. */
+  "vm.cleanup": 300_000,
+
+  /** Poll interval for task status. */
+  "poll.task": 500,
+  /** Poll interval for the guest agent. */
+  "poll.agent": 2_000,
+  /** Pause between retries of a failed cleanup or a transient API error. */
+  "poll.retry": 1_000,
+} as const;
+
+export type TimeoutKey = keyof typeof defaultTimeouts;
+export type Timeouts = Readonly<Record<TimeoutKey, number>>;
+
+/** Success criteria from the plan the project follows (not overridable: they are the bar). */
+export const criteria = {
+  /** API response time, compared with the p95 of sampled requests. */
+  apiLatencyMs: 2_000,
+  /** VM creation (clone until running and, unless skipped, the guest agent answering). */
+  vmCreationMs: 300_000,
+} as const;
+
+/** A bad `stages.timeouts` entry. */
+export class TimeoutConfigError extends Error {
+  override readonly name = "TimeoutConfigError";
+  constructor(
+    readonly path: string,
+    readonly value: unknown,
+    message: string,
+  ) {
+    super(`${path}: ${message} (got ${JSON.stringify(value)})`);
+  }
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** Parses `500ms`, `90s`, `4m`, `1h`, `1m30s` or a number of milliseconds. Returns undefined when malformed. */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== "string") return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) return undefined;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] as string] ?? 0), 0);
+}
+
+/** The table with the config's overrides applied. */
+export function resolveTimeouts(overrides: Readonly<Record<string, unknown>> = {}): Timeouts {
+  const table: Record<string, number> = { ...defaultTimeouts };
+  for (const [key, raw] of Object.entries(overrides)) {
+    const path = `stages.timeouts.${key}`;
+    if (!(key in defaultTimeouts)) {
+      throw new TimeoutConfigError(path, raw, `unknown timeout; known keys: ${Object.keys(defaultTimeouts).join(", ")}`);
+    }
+    const ms = parseDuration(raw);
+    if (ms === undefined || ms <= 0) {
+      throw new TimeoutConfigError(path, raw, "expected a positive number of milliseconds or a duration like 90s, 4m, 500ms");
+    }
+    table[key] = ms;
+  }
+  return table as Timeouts;
+}
+
+/** `1.2 s`, `340 ms`, `4 min 5 s`: how durations appear in reasons and tables. */
+export function formatDuration(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1_000);
+  return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
+}

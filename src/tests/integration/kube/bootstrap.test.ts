@@ -1,0 +1,323 @@
+/**
+ * `npm run bootstrap` end to end against a real kube-apiserver: preflight, exactly the
+ * expected objects, idempotence (resourceVersions unchanged), a dry run that matches what
+ * the real run then does, the installer manifest, the wait for system HelmReleases (whose
+ * status the test writes, since no controller runs), and no secret in any output.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { parse, stringify } from "yaml";
+import { renderBundle } from "../../../bundles/index.js";
+import { credentialsSecretName } from "../../../capi/index.js";
+import { defaultConfig, defaultTenant, printConfig, validateConfig, type PlatformConfig } from "../../../config/index.js";
+import { cozystackConfigMapData, installedObjects } from "../../../cozystack/index.js";
+import {
+  BootstrapError,
+  KubeClient,
+  bootstrap,
+  bootstrapFieldManager,
+  bootstrapObjects,
+  describeRef,
+  loadInstallerManifest,
+  refOf,
+  systemHelmReleases,
+  type BootstrapInput,
+  type KubeObject,
+  type ObjectRef,
+} from "../../../kube/index.js";
+import { repoRoot } from "../../../paths.js";
+import { describeKube, useKubeEnv } from "../../support/kube-env.js";
+
+// A value no other part of any output could contain by chance.
+const tokenSecret = "5f0c9a7e-6b1d-4c3e-9f2a-b00751ec2e7d";
+const secretForms = [tokenSecret, Buffer.from(tokenSecret).toString("base64")];
+
+/** The default platform with a second tenant cluster (a valid config: the test checks). */
+const twoTenants = (): PlatformConfig => {
+  const base = defaultConfig();
+  const first = { ...base.tenants[0]!, addressRanges: [{ start: "10.0.0.100", end: "10.0.0.149" }] };
+  const second = { ...defaultTenant("team-b", "v1.33.0"), addressRanges: [{ start: "10.0.0.150", end: "10.0.0.199" }] };
+  const config = { ...base, tenants: [first, second] };
+  expect(validateConfig(config)).toEqual([]);
+  return config;
+};
+
+describeKube("npm run bootstrap (real kube-apiserver)", () => {
+  const env = useKubeEnv();
+  const config = twoTenants();
+  const bundleText = renderBundle(config);
+  let tmp: string;
+  const lines: string[] = [];
+
+  const input = (overrides: Partial<BootstrapInput> = {}): BootstrapInput => ({
+    client: env().client,
+    config,
+    bundle: () => bundleText,
+    credentials: { tokenSecret },
+    log: (line) => lines.push(line),
+    ...overrides,
+  });
+
+  const expectedRefs = (c: PlatformConfig = config): string[] => bootstrapObjects(c, renderBundle(c), { tokenSecret }).map((o) => describeRef(refOf(o)));
+
+  const resourceVersions = async (refs: readonly ObjectRef[]): Promise<Map<string, string | undefined>> => {
+    const client = env().client;
+    return new Map(await Promise.all(refs.map(async (ref) => [describeRef(ref), (await client.get(ref))?.metadata.resourceVersion] as const)));
+  };
+
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), "bootstrap-test-"));
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  test("a failing preflight stops before anything is created, naming every failed check", async () => {
+    // The same credentials, but a port nothing listens on.
+    const kc = new KubeConfig();
+    kc.loadFromString(env().kubeconfig.exportConfig());
+    kc.loadFromOptions({ ...kc, clusters: kc.clusters.map((c) => ({ ...c, server: "https://127.0.0.1:9" })) });
+    const error = await bootstrap(
+      input({
+        client: new KubeClient(kc),
+        proxmoxPreflight: async () => ({ ok: false, failures: ["API token authenticates: 401 authentication failure"] }),
+        bundle: () => {
+          throw new Error("bundle: release foo depends on missing bar");
+        },
+      }),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BootstrapError);
+    expect((error as BootstrapError).failed).toEqual(["config", "cluster reachable", "proxmox"]);
+    expect((error as Error).message).toContain("401 authentication failure");
+    expect((error as Error).message).toContain("missing bar");
+    expect(await env().client.get({ apiVersion: "v1", kind: "Namespace", name: "cozy-system" })).toBeUndefined();
+  });
+
+  test("dry run plans exactly what the real run then does, and changes nothing itself", async () => {
+    const client = env().client;
+    const plan = await bootstrap(input({ dryRun: true, proxmoxPreflight: async () => ({ ok: true, failures: [] }) }));
+    expect(plan.preflight.map((r) => `${r.name}:${r.status}`)).toEqual(["config:passed", "cluster reachable:passed", "cluster version:passed", "proxmox:passed"]);
+    expect(plan.changes.map((c) => describeRef(c.ref))).toEqual(expectedRefs());
+    expect(plan.changes.every((c) => c.action === "create")).toBe(true);
+    expect(await client.get({ apiVersion: "v1", kind: "Namespace", name: "cozy-system" })).toBeUndefined();
+
+    const done = await bootstrap(input());
+    expect(done.changes).toEqual(plan.changes);
+  });
+
+  test("creates exactly the expected objects with the expected content", async () => {
+    const client = env().client;
+    const cm = await client.get({ apiVersion: "v1", kind: "ConfigMap", name: "cozystack", namespace: "cozy-system" });
+    expect(cm?.["data"]).toEqual(cozystackConfigMapData(config));
+    expect((cm?.["data"] as Record<string, string>)["bundle-name"]).toBe("paas-proxmox");
+
+    const decode = (s: KubeObject | undefined): Record<string, string> =>
+      Object.fromEntries(Object.entries((s?.["data"] as Record<string, string>) ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
+    for (const tenant of config.tenants) {
+      const s = await client.get({ apiVersion: "v1", kind: "Secret", name: credentialsSecretName(tenant.name), namespace: tenant.namespace });
+      expect(decode(s)).toEqual({ url: "https://127.0.0.1:8006", token: "root@pam!cozy", secret: tokenSecret, insecure: "false" });
+    }
+    const capmox = decode(await client.get({ apiVersion: "v1", kind: "Secret", name: "capmox-config", namespace: "cozy-cluster-api" }));
+    expect(capmox).toEqual({ PROXMOX_URL: "https://127.0.0.1:8006", PROXMOX_TOKEN: "root@pam!cozy", PROXMOX_SECRET: tokenSecret, PROXMOX_INSECURE: "false" });
+    for (const [name, namespace] of [
+      ["proxmox-csi-config", "cozy-proxmox-csi"],
+      ["proxmox-ccm-config", "cozy-proxmox-ccm"],
+    ] as const) {
+      const file = parse(decode(await client.get({ apiVersion: "v1", kind: "Secret", name, namespace }))["config.yaml"] ?? "") as {
+        features: { provider: string };
+        clusters: Array<Record<string, unknown>>;
+      };
+      expect(file.features.provider).toBe("capmox");
+      expect(file.clusters).toEqual([
+        { url: "https://127.0.0.1:8006/api2/json", insecure: false, token_id: "root@pam!cozy", token_secret: tokenSecret, region: "pve" },
+      ]);
+    }
+    // Namespaces as the platform chart makes them (privileged where its releases are).
+    const ns = await client.get({ apiVersion: "v1", kind: "Namespace", name: "cozy-system" });
+    expect(ns?.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+
+    // Nothing else carries bootstrap's field manager.
+    const managed: string[] = [];
+    for (const kind of ["Namespace", "ConfigMap", "Secret"]) {
+      for (const item of (await client.list("v1", kind)).items) {
+        const managers = (item.metadata["managedFields"] as Array<{ manager: string }> | undefined) ?? [];
+        if (managers.some((m) => m.manager === bootstrapFieldManager)) managed.push(describeRef(refOf(item)));
+      }
+    }
+    expect(managed.sort()).toEqual(expectedRefs().sort());
+  });
+
+  test("a second run changes nothing: every resourceVersion stays the same", async () => {
+    const refs = bootstrapObjects(config, bundleText, { tokenSecret }).map(refOf);
+    const before = await resourceVersions(refs);
+    const again = await bootstrap(input());
+    expect(again.changes.map((c) => c.action)).toEqual(refs.map(() => "unchanged"));
+    expect(await resourceVersions(refs)).toEqual(before);
+  });
+
+  test("a changed config: the dry run names the one object that changes, the real run changes only it", async () => {
+    const changed: PlatformConfig = { ...config, cozystack: { ...config.cozystack, rootHost: "cozy.example.net" } };
+    const refs = bootstrapObjects(changed, bundleText, { tokenSecret }).map(refOf);
+    const before = await resourceVersions(refs);
+    const plan = await bootstrap(input({ config: changed, dryRun: true }));
+    expect(plan.changes.filter((c) => c.action !== "unchanged").map((c) => `${c.action} ${describeRef(c.ref)}`)).toEqual([
+      "update ConfigMap cozy-system/cozystack",
+    ]);
+    expect(await resourceVersions(refs)).toEqual(before);
+    const done = await bootstrap(input({ config: changed }));
+    expect(done.changes).toEqual(plan.changes);
+    const after = await resourceVersions(refs);
+    expect([...after].filter(([k, v]) => before.get(k) !== v).map(([k]) => k)).toEqual(["ConfigMap cozy-system/cozystack"]);
+    await bootstrap(input());
+  });
+
+  test("applies the installer manifest, then waits for the system HelmReleases and names those not Ready", async () => {
+    const client = env().client;
+    const manifest = join(tmp, "installer.yaml");
+    writeFileSync(manifest, installerManifestText());
+    const installer = await loadInstallerManifest(manifest);
+    const releases = systemHelmReleases(config, bundleText);
+    expect(releases.length).toBeGreaterThan(20);
+
+    // Nothing runs the installer here: the test plays the platform chart and Flux.
+    const platform = installedObjects(bundleText, cozystackConfigMapData(config));
+    for (const ns of platform.namespaces) await client.apply(ns as unknown as KubeObject, { fieldManager: "test-platform" });
+    for (const hr of platform.helmReleases) await client.apply(hr as unknown as KubeObject, { fieldManager: "test-platform" });
+    const notReady = releases.slice(-2);
+    for (const ref of releases.slice(0, -2)) await setReady(client, ref, "True");
+    await setReady(client, notReady[0]!, "False");
+
+    lines.length = 0;
+    const error = await bootstrap(input({ installer, waitTimeoutMs: 3_000 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BootstrapError);
+    expect((error as BootstrapError).failed).toEqual(notReady.map(describeRef));
+    expect((error as Error).message).toContain(`2 of ${releases.length} system HelmReleases not Ready`);
+    expect(lines).toContain(`  created      Deployment cozy-system/cozystack`);
+    expect(lines.some((l) => l.includes(`${describeRef(notReady[0]!)}: Ready=False (Progressing: installing)`))).toBe(true);
+    expect(await client.get({ apiVersion: "apps/v1", kind: "Deployment", name: "cozystack", namespace: "cozy-system" })).toBeDefined();
+
+    // Now the last two become Ready while bootstrap waits: the watch sees them.
+    lines.length = 0;
+    const waiting = bootstrap(input({ installer, waitTimeoutMs: 60_000 }));
+    await new Promise((r) => setTimeout(r, 500));
+    for (const ref of notReady) await setReady(client, ref, "True");
+    const result = await waiting;
+    expect(result.releases).toEqual(releases);
+    expect(result.changes.every((c) => c.action === "unchanged")).toBe(true);
+    expect(lines).toContain(`all ${releases.length} system HelmReleases are Ready`);
+    expect(lines.some((l) => l.startsWith(`  [${releases.length}/${releases.length}] `))).toBe(true);
+  });
+
+  test("no secret in anything bootstrap logs or throws", () => {
+    // `lines` holds everything of the previous tests' runs (the last one); check the whole trail too.
+    const all = lines.join("\n");
+    for (const form of secretForms) expect(all).not.toContain(form);
+  });
+
+  test("the CLI: dry run, real run, wait failure, bad input — no secret on stdout or stderr", async () => {
+    const configFile = join(tmp, "platform.yaml");
+    writeFileSync(configFile, printConfig(config));
+    const manifest = join(tmp, "installer.yaml");
+    const base = ["--config", configFile, "--kubeconfig", env().kubeconfigPath, "--skip-proxmox-checks"];
+
+    const dry = await runCli([...base, "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.output).toContain("plan (dry run");
+    expect(dry.output).toContain("unchanged    Secret cozy-cluster-api/capmox-config (values hidden)");
+    expect(dry.output).toContain("dry run done: nothing was changed");
+
+    const real = await runCli(base);
+    expect(real.code).toBe(0);
+    expect(real.output).toContain("created 0, updated 0, unchanged");
+
+    // A release that is not Ready: exit 1, its name in the message.
+    const hr = systemHelmReleases(config, bundleText)[0]!;
+    await setReady(env().client, hr, "False");
+    const wait = await runCli([...base, "--installer", manifest, "--wait", "2s"]);
+    expect(wait.code).toBe(1);
+    expect(wait.output).toContain(`1 of `);
+    expect(wait.output).toContain(describeRef(hr));
+    await setReady(env().client, hr, "True");
+
+    const badUrl = await runCli([...base, "--installer", "http://example.invalid/installer.yaml"]);
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.output).toContain("is not an https URL");
+
+    const badWait = await runCli([...base, "--wait", "soon"]);
+    expect(badWait.code).toBe(2);
+    expect(badWait.output).toContain('--wait: "soon" is not a duration');
+
+    for (const run of [dry, real, wait, badUrl, badWait]) {
+      for (const form of secretForms) expect(run.output).not.toContain(form);
+    }
+  });
+});
+
+/** What the CozyStack installer manifest holds, in substance (namespace, account, RBAC, the installer Deployment). */
+function installerManifestText(): string {
+  const docs: KubeObject[] = [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: "cozy-system", labels: { "cozystack.io/system": "true", "pod-security.kubernetes.io/enforce": "privileged" } } },
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "cozystack", namespace: "cozy-system" } },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: "cozystack" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+      subjects: [{ kind: "ServiceAccount", name: "cozystack", namespace: "cozy-system" }],
+    },
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "cozystack", namespace: "cozy-system" },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: "cozystack" } },
+        strategy: { type: "Recreate" },
+        template: {
+          metadata: { labels: { app: "cozystack" } },
+          spec: {
+            hostNetwork: true,
+            serviceAccountName: "cozystack",
+            containers: [{ name: "cozystack", image: "ghcr.io/cozystack/cozystack/installer:v0.37.10", env: [{ name: "KUBERNETES_SERVICE_HOST", value: "localhost" }] }],
+          },
+        },
+      },
+    },
+  ];
+  // The Deployment first: applyOrder must still put Namespace, ServiceAccount and RBAC before it.
+  return [docs[3], docs[0], docs[1], docs[2]].map((d) => `---\n${stringify(d)}`).join("");
+}
+
+/** Writes a HelmRelease's Ready condition through the status subresource (what helm-controller would do). */
+async function setReady(client: KubeClient, ref: ObjectRef, status: "True" | "False"): Promise<void> {
+  const condition =
+    status === "True"
+      ? { type: "Ready", status, reason: "InstallSucceeded", message: "Helm install succeeded" }
+      : { type: "Ready", status, reason: "Progressing", message: "installing" };
+  await client.apply(
+    {
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      metadata: { name: ref.name, namespace: ref.namespace },
+      status: { conditions: [{ ...condition, lastTransitionTime: "2026-01-01T00:00:00Z" }] },
+    },
+    { fieldManager: "test-helm-controller", subresource: "status" },
+  );
+}
+
+/** Runs `scripts/bootstrap.ts` with the secret in the environment; stdout and stderr together. */
+function runCli(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "scripts/bootstrap.ts"), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, PROXMOX_SECRET: tokenSecret, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    child.once("exit", (code) => resolve({ code, output }));
+  });
+}

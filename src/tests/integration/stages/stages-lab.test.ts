@@ -1,0 +1,182 @@
+/**
+ * Stages 1 and 2 against a real lab over HTTPS: green on a sound cluster, and exactly the
+ * matching check red (with an actionable reason) when one thing is broken.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { LabHandle } from "../../../lab/index.js";
+import type { HttpProxmoxApi } from "../../../proxmox/index.js";
+import { type RunResult, type StageResult, renderJunit, runStage, runStages } from "../../../stages/index.js";
+import { parseJunit } from "../../support/junit.js";
+import {
+  CAPMOX_TOKEN,
+  SHARED_STORAGE,
+  labClient,
+  labConfig,
+  leastPrivilegeScenario,
+  stageInput,
+  startSharedLab,
+} from "./lab-setup.js";
+import { startLab } from "../../../lab/index.js";
+
+let lab: LabHandle | undefined;
+let api: HttpProxmoxApi | undefined;
+
+afterEach(async () => {
+  api?.close();
+  api = undefined;
+  await lab?.stop();
+  lab = undefined;
+});
+
+const failedIds = (r: StageResult): string[] => r.checks.filter((c) => c.verdict === "failed").map((c) => c.id);
+const check = (r: StageResult, id: string) => r.checks.find((c) => c.id === id)!;
+
+/** Exactly `id` failed; every other check passed or was skipped because of it. */
+function expectOnlyRed(result: StageResult, id: string): void {
+  expect(failedIds(result)).toEqual([id]);
+  for (const c of result.checks.filter((x) => x.id !== id && x.verdict !== "passed")) {
+    expect(c, `${c.id} is ${c.verdict}`).toMatchObject({ verdict: "skipped", blockedBy: id });
+  }
+}
+
+async function runBoth(): Promise<RunResult> {
+  return runStages([1, 2], stageInput(lab!, labConfig(lab!), api!), { keepGoing: true });
+}
+
+describe("stages 1 and 2 against the lab", () => {
+  it("pass on a sound cluster, and the JUnit report says so", async () => {
+    lab = await startSharedLab();
+    api = labClient(lab);
+    const run = await runBoth();
+    const notPassed = run.stages.flatMap((s) => s.checks).filter((c) => c.verdict !== "passed");
+    expect(notPassed).toEqual([]);
+    expect(run.ok).toBe(true);
+
+    const report = parseJunit(renderJunit(run));
+    expect(report.attributes).toMatchObject({ failures: "0", errors: "0", skipped: "0" });
+    expect(report.suites.map((s) => s.name)).toEqual(["stage 1: Proxmox API connection", "stage 2: Network and storage"]);
+    const [s1, s2] = report.suites;
+    expect(s1!.cases.map((c) => c.name.split(":")[0])).toEqual([
+      "api.url",
+      "api.tls",
+      "api.reachable",
+      "api.auth",
+      "api.pve-version",
+      "api.privileges.capmox",
+      "api.privileges.csi",
+      "api.privileges.ccm",
+      "api.latency",
+    ]);
+    expect(s2!.cases).toHaveLength(1 + 3 * 4 + 6);
+    expect(Number(s1!.properties["api.latency.p95Ms"])).toBeLessThan(2000);
+    expect(s1!.properties["api.latency.samples"]).toBe("20");
+    expect(s1!.properties["api.pve-version.version"]).toBe("9.1.1");
+    expect(s2!.properties["stage.verdict"]).toBe("passed");
+    expect(JSON.stringify(run)).not.toContain(lab.tokens.admin.secret);
+  });
+
+  it("a bridge missing on one node turns exactly that node's bridge check red", async () => {
+    lab = await startSharedLab();
+    api = labClient(lab);
+    lab.state.nodes.get("pve2")!.bridges = [{ name: "vmbr1", vlanAware: true, ports: "eno2" }];
+    const result = await runStage(2, stageInput(lab, labConfig(lab), api));
+    expectOnlyRed(result, "node.pve2.bridge");
+    expect(check(result, "node.pve2.bridge").reason).toContain("bridge vmbr0 does not exist on pve2 (bridges there: vmbr1)");
+    expect(check(result, "node.pve2.bridge").fix).toContain("Linux Bridge");
+  });
+
+  it("an offline node turns exactly its online check red; what lives on it is not checked", async () => {
+    lab = await startSharedLab();
+    api = labClient(lab);
+    lab.state.nodes.get("pve3")!.online = false;
+    const result = await runStage(2, stageInput(lab, labConfig(lab), api));
+    expectOnlyRed(result, "node.pve3.online");
+    expect(check(result, "node.pve3.online").reason).toContain("node pve3 is offline");
+    expect(check(result, "node.pve3.online").fix).toContain("remove it from proxmox.allowedNodes");
+    expect(check(result, "cluster.quorum").detail).toContain("2 of 3 nodes online");
+    expect(result.checks.filter((c) => c.verdict === "skipped").map((c) => c.id)).toEqual([
+      "node.pve3.bridge",
+      "node.pve3.disk-storage",
+      "node.pve3.iso-storage",
+    ]);
+  });
+
+  it("a PVE cloud-init drive on the template's ide0 turns exactly that check red", async () => {
+    lab = await startSharedLab();
+    api = labClient(lab);
+    lab.state.vms.get(9000)!.config.ide0 = `${SHARED_STORAGE}:vm-9000-cloudinit,media=cdrom`;
+    const result = await runStage(2, stageInput(lab, labConfig(lab), api));
+    expectOnlyRed(result, "template.cloud-init-drive");
+    expect(check(result, "template.cloud-init-drive").fix).toContain("qm set 9000 --delete ide0");
+  });
+
+  it("a guest using an address of the VM ranges turns exactly the IP check red", async () => {
+    lab = await startSharedLab();
+    api = labClient(lab);
+    lab.state.vms.set(120, {
+      vmid: 120,
+      node: "pve2",
+      config: { name: "legacy-db", ipconfig0: "ip=10.0.0.150/24,gw=10.0.0.1", memory: "2048" },
+      status: "stopped",
+      qmpstatus: "stopped",
+      execs: new Map(),
+    });
+    const result = await runStage(2, stageInput(lab, labConfig(lab), api));
+    expectOnlyRed(result, "network.ip-ranges");
+    expect(check(result, "network.ip-ranges").reason).toContain("10.0.0.150 used by VM 120 (legacy-db) on pve2 via ipconfig0");
+  });
+});
+
+describe("privileges against the lab (least-privilege token)", () => {
+  it("a token holding exactly what capmox, CSI and CCM need passes stages 1 and 2", async () => {
+    lab = await startLab({ scenario: leastPrivilegeScenario() });
+    api = labClient(lab, CAPMOX_TOKEN);
+    const config = labConfig(lab, { tokenId: CAPMOX_TOKEN.id, pool: "capi" });
+    const run = await runStages([1, 2], stageInput(lab, config, api), { keepGoing: true });
+    expect(run.stages.flatMap((s) => s.checks).filter((c) => c.verdict !== "passed")).toEqual([]);
+  });
+
+  it("without VM.Clone on the template exactly the capmox privilege check turns red, with the pveum commands", async () => {
+    lab = await startLab({ scenario: leastPrivilegeScenario() });
+    api = labClient(lab, CAPMOX_TOKEN);
+    const entry = lab.state.acl.find((a) => a.path === "/vms/9000" && a.ugid === "capmox@pve")!;
+    entry.role = "PVEAuditor";
+    const config = labConfig(lab, { tokenId: CAPMOX_TOKEN.id, pool: "capi" });
+    const run = await runStages([1, 2], stageInput(lab, config, api), { keepGoing: true });
+    const [stage1, stage2] = run.stages as [StageResult, StageResult];
+    expectOnlyRed(stage1, "api.privileges.capmox");
+    expect(failedIds(stage2)).toEqual([]);
+    const capmox = check(stage1, "api.privileges.capmox");
+    expect(capmox.reason).toContain("/vms/9000: missing VM.Clone");
+    expect(capmox.fix).toContain('pveum role add CozyCapmoxTemplate -privs "VM.Audit VM.Clone"');
+    expect(capmox.fix).toContain("pveum acl modify /vms/9000 -user capmox@pve -role CozyCapmoxTemplate");
+    expect(JSON.stringify(run)).not.toContain(CAPMOX_TOKEN.secret);
+  });
+
+  it("a wrong secret fails the token check and blocks the checks that need it", async () => {
+    lab = await startSharedLab();
+    api = labClient(lab, { id: lab.tokens.admin.id, secret: "00000000-0000-0000-0000-000000000000" });
+    const result = await runStage(1, stageInput(lab, labConfig(lab), api));
+    expectOnlyRed(result, "api.auth");
+    expect(check(result, "api.auth").fix).toContain("pveum user token list root@pam");
+  });
+
+  it("the /api2/json URL trap turns exactly the URL check red", async () => {
+    lab = await startSharedLab();
+    api = labClient(lab);
+    const config = labConfig(lab, { url: `${lab.url}/api2/json` });
+    const result = await runStage(1, { ...stageInput(lab, config, api), configuredUrl: `${lab.url}/api2/json` });
+    expectOnlyRed(result, "api.url");
+    expect(check(result, "api.url").fix).toContain(lab.url);
+  });
+
+  it("an unpinned self-signed certificate turns the TLS check red, naming its fingerprint", async () => {
+    lab = await startSharedLab();
+    api = labClient(lab);
+    const result = await runStage(1, { ...stageInput(lab, labConfig(lab), api), tls: {} });
+    expectOnlyRed(result, "api.tls");
+    expect(check(result, "api.tls").fix).toContain(`PROXMOX_FINGERPRINT=${lab.fingerprint}`);
+    const trusted = await runStage(1, { ...stageInput(lab, labConfig(lab), api), tls: { caPem: lab.caPem! } });
+    expect(check(trusted, "api.tls")).toMatchObject({ verdict: "passed", detail: expect.stringContaining("verified against caPem") });
+  });
+});
