@@ -5,6 +5,7 @@
  */
 import { parse } from "yaml";
 import { overlayCharts } from "../cozystack/index.js";
+import { definitionRelease, definitionReleaseAfter } from "../cozystack/app/index.js";
 import { emitRelease } from "./emit.js";
 import { BundleError, type Release } from "./release.js";
 import type { BundleEntry, BundleSource } from "./source.js";
@@ -84,6 +85,8 @@ const additions: readonly Addition[] = [
       dependsOn: ["cilium", "kubeovn", "proxmox-ccm"],
     },
   },
+  // The tenant Kubernetes app on Proxmox (src/cozystack/app): its CozystackResourceDefinition.
+  { after: definitionReleaseAfter, release: definitionRelease },
 ];
 
 /** The typed release of an addition; its chart must be one of the overlay's. */

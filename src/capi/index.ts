@@ -5,7 +5,14 @@ export { canonicalJson, specHash } from "./hash.js";
 export { KamajiControlPlane, type KamajiControlPlaneProps } from "./kamaji-control-plane.js";
 export { emittedKinds } from "./kinds.js";
 export { KubeadmConfigTemplate, providerIdArg, type KubeadmConfigTemplateProps } from "./kubeadm-config-template.js";
-export { autoscalerMaxAnnotation, autoscalerMinAnnotation, MachineDeployment, type MachineDeploymentProps } from "./machine-deployment.js";
+export {
+  autoscalerMaxAnnotation,
+  autoscalerMinAnnotation,
+  capacityCpuAnnotation,
+  capacityMemoryAnnotation,
+  MachineDeployment,
+  type MachineDeploymentProps,
+} from "./machine-deployment.js";
 export { MachineHealthCheck, type MachineHealthCheckProps } from "./machine-health-check.js";
 export { clusterNameLabel, credentialsSecretName, deploymentName, deploymentNameLabel, machineTag } from "./names.js";
 export { NodeGroup, splitLabels, type NodeGroupProps } from "./node-group.js";

@@ -27,11 +27,25 @@ export interface MachineDeploymentProps {
   readonly infrastructureRef: ObjectRef;
   /** Extra labels on the Machines (CAPI copies `node-role.kubernetes.io/*` ones to the Nodes). @default {} */
   readonly machineLabels?: Readonly<Record<string, string>>;
+  /**
+   * What one machine offers: the autoscaler reads it from annotations to scale a group up
+   * from zero, when no Node exists to look at. @default - no capacity annotations
+   */
+  readonly capacity?: { readonly cpu: number; readonly memoryMiB: number };
 }
 
 /** Annotations the cluster autoscaler's clusterapi provider reads. */
 export const autoscalerMinAnnotation = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size";
 export const autoscalerMaxAnnotation = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size";
+export const capacityCpuAnnotation = "capacity.cluster-autoscaler.kubernetes.io/cpu";
+export const capacityMemoryAnnotation = "capacity.cluster-autoscaler.kubernetes.io/memory";
+
+function capacityAnnotations(capacity: MachineDeploymentProps["capacity"]): Record<string, string> {
+  if (!capacity) return {};
+  requireInteger("MachineDeployment", "capacity.cpu", capacity.cpu, 1);
+  requireInteger("MachineDeployment", "capacity.memoryMiB", capacity.memoryMiB, 1);
+  return { [capacityCpuAnnotation]: String(capacity.cpu), [capacityMemoryAnnotation]: `${capacity.memoryMiB}Mi` };
+}
 
 function checkReplicas(p: MachineDeploymentProps): { min: number; max: number } {
   const min = p.minReplicas ?? p.replicas;
@@ -60,7 +74,7 @@ export class MachineDeployment extends Construct {
         name: props.name,
         namespace: props.namespace,
         labels: { [clusterNameLabel]: props.clusterName },
-        annotations: { [autoscalerMinAnnotation]: String(min), [autoscalerMaxAnnotation]: String(max) },
+        annotations: { [autoscalerMinAnnotation]: String(min), [autoscalerMaxAnnotation]: String(max), ...capacityAnnotations(props.capacity) },
       },
       spec: {
         clusterName: props.clusterName,

@@ -85,6 +85,7 @@ export class NodeGroup extends Construct {
       bootstrapRef: config.ref,
       infrastructureRef: machineTemplate.ref,
       machineLabels: labels.machine,
+      capacity: { cpu: group.sockets * group.cores, memoryMiB: group.memoryMiB },
     });
     new MachineHealthCheck(this, "HealthCheck", { name, namespace, clusterName, apiVersions, deploymentName: name });
   }

@@ -12,10 +12,10 @@ export type KubeObject = Record<string, unknown>;
 
 /** The objects of each tenant, keyed by file name `<tenant>.yaml`. */
 export function tenantObjects(config: PlatformConfig): Map<string, KubeObject[]> {
-  const app = new App();
   const files = new Map<string, KubeObject[]>();
   for (const tenant of config.tenants) {
-    const chart = new TenantCluster(app, tenant.name, { platform: config, tenant });
+    // one App per tenant: cdk8s walks the whole app when it resolves a chart
+    const chart = new TenantCluster(new App(), tenant.name, { platform: config, tenant });
     files.set(`${tenant.name}.yaml`, chart.toJson() as KubeObject[]);
   }
   return files;

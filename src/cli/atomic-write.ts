@@ -44,6 +44,8 @@ async function firstMissing(path: string): Promise<string | undefined> {
 
 interface Swap {
   readonly target: string;
+  /** A folder replaces a folder, a file a file: never one for the other. */
+  readonly folder: boolean;
   readonly staged: string;
   readonly backup: string;
   moved?: boolean;
@@ -52,28 +54,33 @@ interface Swap {
 
 async function stage(plan: OutputPlan, staging: string): Promise<Swap[]> {
   const swaps: Swap[] = [];
-  const add = (target: string, staged: string) => swaps.push({ target, staged, backup: join(staging, `.old-${swaps.length}`) });
+  const add = (target: string, staged: string, folder: boolean) =>
+    swaps.push({ target, staged, folder, backup: join(staging, `.old-${swaps.length}`) });
   for (const [name, tree] of plan.folders) {
     await writeTree(join(staging, name), tree);
-    add(join(plan.outDir, name), join(staging, name));
+    add(join(plan.outDir, name), join(staging, name), true);
   }
   for (const [name, content] of plan.files) {
     await writeFile(join(staging, name), content);
-    add(join(plan.outDir, name), join(staging, name));
+    add(join(plan.outDir, name), join(staging, name), false);
   }
   for (const [path, content] of plan.external) {
     await mkdir(dirname(path), { recursive: true });
     // same folder as the target, so the rename cannot cross file systems
     const staged = join(dirname(path), `.${basename(path)}.synth-${process.pid}-${swaps.length}`);
     await writeFile(staged, content);
-    swaps.push({ target: path, staged, backup: `${staged}.old` });
+    swaps.push({ target: path, staged, folder: false, backup: `${staged}.old` });
   }
   return swaps;
 }
 
 async function commit(swaps: Swap[]): Promise<void> {
   for (const s of swaps) {
-    if (await exists(s.target)) {
+    const existing = await stat(s.target).catch(() => undefined);
+    if (existing && existing.isDirectory() !== s.folder) {
+      throw new Error(`${s.target} is a ${existing.isDirectory() ? "folder" : "file"}: refusing to replace it with a ${s.folder ? "folder" : "file"}`);
+    }
+    if (existing) {
       await rename(s.target, s.backup);
       s.backedUp = true;
     }

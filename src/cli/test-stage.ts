@@ -153,7 +153,9 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
       const written = await writeReports(run, dir, args.formats);
       say(`reports: ${written.join(", ")}`);
     }
-    return run.ok ? 0 : 1;
+    // An interrupted run never counts as passed, whatever the checks that did run say.
+    if (controller.signal.aborted) say("interrupted: the run is incomplete");
+    return run.ok && !controller.signal.aborted ? 0 : 1;
   } finally {
     progress.close();
     release();

@@ -4,7 +4,7 @@
  * is a parameter: only the CLI reads process.env.
  */
 import { readFile } from "node:fs/promises";
-import { parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { defaultConfig } from "./defaults.js";
 import { ConfigError, issue } from "./errors.js";
 import { normalize } from "./normalize.js";
@@ -27,9 +27,11 @@ export interface LoadConfigOptions {
 
 function parseYaml(text: string): { raw: unknown; issues: ConfigIssue[] } {
   // prettyErrors off: a pretty error quotes the source line, which may hold a secret.
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   const issues = doc.errors.map((e) => {
-    const where = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : "";
+    const at = lines.linePos(e.pos[0]);
+    const where = `line ${at.line}, column ${at.col}: `;
     return issue([], undefined, `${where}${e.message.split("\n")[0]}`);
   });
   if (issues.length > 0) return { raw: undefined, issues };

@@ -48,7 +48,8 @@ function checkProxmox(p: ProxmoxConfig, profile: VersionsProfile | undefined, is
 /** The VM subnet as a range, when gateway and prefix are usable. */
 function vmSubnet(n: NetworkConfig): NumericRange | undefined {
   const gateway = parseIpv4(n.gateway);
-  return gateway !== undefined && Number.isInteger(n.prefix) ? subnetOf(gateway, n.prefix) : undefined;
+  const usable = Number.isInteger(n.prefix) && n.prefix >= 1 && n.prefix <= 32;
+  return gateway !== undefined && usable ? subnetOf(gateway, n.prefix) : undefined;
 }
 
 /** Each range as numbers (undefined where malformed), with problems of the range itself reported. */

@@ -1,7 +1,8 @@
 export { overlayChart, overlayCharts, type OverlayChart } from "./charts/catalog.js";
 export { capmoxConfigSecret } from "./charts/capmox.js";
-export { proxmoxCcmValues } from "./charts/proxmox-ccm.js";
-export { csiStorageClass, proxmoxCsiValues } from "./charts/proxmox-csi.js";
+export { ccmCredentialsSecret, proxmoxCcmValues } from "./charts/proxmox-ccm.js";
+export { csiCredentialsSecret, csiStorageClass, proxmoxCsiValues } from "./charts/proxmox-csi.js";
+export { proxmoxCaConfigMap } from "./charts/proxmox-access.js";
 export { bundleName, cozystackConfigMapData, cozystackConfigMapYaml } from "./configmap.js";
 export { bundlePath, OverlayError, renderOverlay, upstreamChartStatus, type OverlayOptions } from "./overlay.js";
 export { checkoutPatches, hunkSides, patchPath, renderPatch, type FilePatch, type Hunk } from "./patch.js";

@@ -15,6 +15,7 @@ import { csiChartDir, csiCredentialsSecret, csiNamespace, csiStorageClass, proxm
 import { proxmoxCaConfigMap } from "./charts/proxmox-access.js";
 import { standInChart } from "./charts/stand-in.js";
 import type { UpstreamSource } from "./charts/upstream-wrapper.js";
+import { definitionChartDir, renderAppFiles, resourceDefinitionChart } from "./app/index.js";
 import { bundleName, cozystackConfigMapData, cozystackConfigMapYaml } from "./configmap.js";
 import { patchPath, renderPatch } from "./patch.js";
 import { bundleReleases } from "./platform.js";
@@ -177,6 +178,7 @@ export async function renderOverlay(
       const upstream = upstreamSource(ccmChartPin, "ghcr.io/sergelogvinov/proxmox-cloud-controller-manager", false, options);
       return { files: proxmoxCcmChart(config, upstream), kind: upstream.kind };
     },
+    [definitionChartDir]: () => ({ files: resourceDefinitionChart(config), kind: "component" }),
     [csiChartDir]: () => {
       const upstream = upstreamSource(csiChartPin, "ghcr.io/sergelogvinov/proxmox-csi-controller", true, options);
       return { files: proxmoxCsiChart(config, upstream), kind: upstream.kind };
@@ -191,6 +193,7 @@ export async function renderOverlay(
   for (const [dir, chart] of charts) {
     for (const [path, content] of underDir(`packages/system/${dir}`, chart.files)) files.set(path, content);
   }
+  for (const [path, content] of renderAppFiles(config)) files.set(path, content);
   files.set(patchPath, renderPatch());
   files.set("paas-proxmox/cozystack-configmap.yaml", cozystackConfigMapYaml(config));
   files.set("paas-proxmox/README.md", readme(config, new Map([...charts].map(([d, c]) => [d, c.kind]))));

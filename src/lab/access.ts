@@ -87,15 +87,16 @@ export function authenticate(state: LabState, authorization: string | undefined,
   }
   const value = m[1] ?? "";
   const eq = value.lastIndexOf("=");
-  const failed = new PveError(401, "Authentication failed!", { emptyBody: true });
-  if (eq < 0) throw failed;
+  // Built only on failure: constructing an Error (stack trace) on every request is costly.
+  const failed = (): PveError => new PveError(401, "Authentication failed!", { emptyBody: true });
+  if (eq < 0) throw failed();
   const tokenId = value.slice(0, eq);
   const secret = value.slice(eq + 1);
   const token = state.tokens.get(tokenId);
   const parts = splitTokenId(tokenId);
-  if (!token || !parts || !secretsEqual(token.secret, secret)) throw failed;
+  if (!token || !parts || !secretsEqual(token.secret, secret)) throw failed();
   const user = state.users.get(parts.user);
-  if (!user || !user.enabled) throw failed;
+  if (!user || !user.enabled) throw failed();
   return { authid: tokenId, user: parts.user, tokenid: parts.token };
 }
 
@@ -139,7 +140,7 @@ export class Access {
   }
 
   private subjectPrivileges(ugid: string, path: string): PrivilegeMap {
-    if (ugid === "root@pam") return new Map(ROOT_PRIVILEGES);
+    if (ugid === "root@pam") return ROOT_PRIVILEGES as PrivilegeMap; // shared, never mutated by callers
     const own = this.aclPrivileges(ugid, path);
     // Members of a pool also get the privileges granted on /pool/<pool>.
     const vm = /^\/vms\/(\d+)$/.exec(path);

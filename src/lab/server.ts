@@ -101,7 +101,8 @@ async function process(p: Pipeline, req: IncomingMessage, res: ServerResponse): 
 
   const route = p.schema.match(method, segments);
   const isUpload = route?.key === UPLOAD_KEY;
-  const body = await readBody(req, isUpload ? MAX_UPLOAD : MAX_BODY);
+  const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+  const body = hasBody ? await readBody(req, isUpload ? MAX_UPLOAD : MAX_BODY) : Buffer.alloc(0);
   if (!route) throw notImplemented(method, apiPath);
 
   const auth = route.api.permissions?.user === "world" ? undefined : await authenticateOrDelay(p, req);

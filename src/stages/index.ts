@@ -3,7 +3,7 @@
  * stages 1 (Proxmox API connection) and 2 (network and storage).
  */
 export * from "./model.js";
-export { runChecks, redact, type CheckSpec, type RunEvent, type RunListener, type RunChecksOptions } from "./runner.js";
+export { runChecks, redact, toCheckResult, type CheckSpec, type RunEvent, type RunListener, type RunChecksOptions } from "./runner.js";
 export { criteria, defaultTimeouts, formatDuration, parseDuration, resolveTimeouts, TimeoutConfigError, type TimeoutKey, type Timeouts } from "./timeouts.js";
 export { StageContext, majorOf, type StageInput } from "./input.js";
 export { failedChecks, isImplemented, runStage, runStages, stageCatalog, type ImplementedStage, type StageInfo } from "./registry.js";

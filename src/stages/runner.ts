@@ -138,7 +138,7 @@ export async function runChecks<C>(
         }
       }
     }
-    const result = toResult(spec, outcome, now() - start, secrets);
+    const result = toCheckResult(spec, outcome, now() - start, secrets);
     results.push(result);
     byId.set(spec.id, result);
     emit({ type: "check-end", stage, result });
@@ -171,7 +171,8 @@ function assertOrdered<C>(stage: number | string, specs: readonly CheckSpec<C>[]
   }
 }
 
-function toResult<C>(spec: CheckSpec<C>, outcome: CheckOutcome, ms: number, secrets: readonly string[]): CheckResult {
+/** The recorded form of an outcome, with secrets scrubbed (also used by the VM test's phases). */
+export function toCheckResult(spec: { readonly id: string; readonly title: string }, outcome: CheckOutcome, ms: number, secrets: readonly string[] = []): CheckResult {
   const clean = (text: string | undefined): string | undefined => (text === undefined ? undefined : redact(text, secrets));
   const base = { id: spec.id, title: spec.title, verdict: outcome.verdict, durationMs: Math.round(ms) };
   switch (outcome.verdict) {

@@ -22,9 +22,9 @@ import {
   driveSizeGiB,
   lookupTemplate,
   pass,
-  redact,
   skip,
   stageVerdict,
+  toCheckResult,
 } from "../stages/index.js";
 import { type CleanupResult, type OwnedVm, destroyOwnedVm, manualRemoval } from "./cleanup.js";
 import { OWNER_TAG, runTag, splitTags, vmDescription, vmName, vmTags } from "./ownership.js";
@@ -97,12 +97,6 @@ const PHASE_TITLE: Record<Phase, string> = {
 /** Phases that make up "VM creation" for the 5-minute criterion. */
 const CREATION: readonly Phase[] = ["clone", "configure", "resize", "start", "agent"];
 
-class PhaseFailure extends Error {
-  constructor(readonly outcome: CheckOutcome) {
-    super(outcome.verdict === "failed" ? outcome.reason : "phase did not pass");
-  }
-}
-
 /** Shared per-run plumbing. */
 interface Env {
   readonly input: VmTestInput;
@@ -147,15 +141,7 @@ class NodeRun {
   }
 
   record(id: string, title: string, outcome: CheckOutcome, ms: number): CheckResult {
-    const secrets = this.env.input.secrets ?? [];
-    const clean = (t: string | undefined): string | undefined => (t === undefined ? undefined : redact(t, secrets));
-    const base = { id, title, verdict: outcome.verdict, durationMs: Math.round(ms) };
-    const result: CheckResult =
-      outcome.verdict === "passed"
-        ? { ...base, ...(outcome.detail ? { detail: clean(outcome.detail) } : {}), figures: outcome.figures ?? {} }
-        : outcome.verdict === "failed"
-          ? { ...base, reason: clean(outcome.reason), fix: clean(outcome.fix), figures: outcome.figures ?? {} }
-          : { ...base, reason: clean(outcome.reason), ...(outcome.blockedBy ? { blockedBy: outcome.blockedBy } : {}), figures: {} };
+    const result = toCheckResult({ id, title }, outcome, ms, this.env.input.secrets);
     this.results.push(result);
     this.env.emit({ type: "check-end", stage: VM_TEST_STAGE, result });
     return result;
@@ -187,8 +173,7 @@ class NodeRun {
     try {
       outcome = outer?.aborted ? this.interrupted(phase) : await work(signal);
     } catch (error) {
-      if (error instanceof PhaseFailure) outcome = error.outcome;
-      else if (outer?.aborted) outcome = this.interrupted(phase);
+      if (outer?.aborted) outcome = this.interrupted(phase);
       else if (signal.aborted) {
         outcome = fail(
           `${PHASE_TITLE[phase]} on ${this.node} did not finish within ${formatDuration(limit)}`,
@@ -494,16 +479,12 @@ export async function runVmTest(input: VmTestInput): Promise<StageResult> {
   emit({ type: "check-start", stage: VM_TEST_STAGE, id: "vm.template", title: "template resolved" });
   const lookupStart = performance.now();
   const found = await lookupTemplate(ctx);
-  const templateCheck: CheckResult = found.ok
-    ? { id: "vm.template", title: "template resolved", verdict: "passed", detail: found.how, durationMs: Math.round(performance.now() - lookupStart), figures: {} }
-    : {
-        id: "vm.template",
-        title: "template resolved",
-        verdict: found.outcome.verdict,
-        ...(found.outcome.verdict === "failed" ? { reason: found.outcome.reason, fix: found.outcome.fix } : {}),
-        durationMs: Math.round(performance.now() - lookupStart),
-        figures: {},
-      };
+  const templateCheck = toCheckResult(
+    { id: "vm.template", title: "template resolved" },
+    found.ok ? pass(found.how) : found.outcome,
+    performance.now() - lookupStart,
+    input.secrets,
+  );
   emit({ type: "check-end", stage: VM_TEST_STAGE, result: templateCheck });
 
   const checks: CheckResult[] = [templateCheck];

@@ -25,9 +25,9 @@ export function releaseName(tenant: Pick<TenantConfig, "name">): string {
 }
 
 /**
- * One file per tenant, keyed by its path under the output directory: `apps/<tenant>.yaml`
- * (beside `tenants/<tenant>.yaml`, which holds the same cluster as Cluster API objects;
- * apply one or the other, never both).
+ * One file per tenant, `<tenant>.yaml` → YAML, for the folder `<out>/apps/` (beside
+ * `<out>/tenants/<tenant>.yaml`, which holds the same cluster as Cluster API objects: apply
+ * one or the other, never both).
  */
 export function renderTenantResources(config: PlatformConfig): Map<string, string> {
   const files = new Map<string, string>();
@@ -38,7 +38,7 @@ export function renderTenantResources(config: PlatformConfig): Map<string, strin
       `# It gives the same cluster as tenants/${tenant.name}.yaml: apply one or the other, not both.`,
     ].join("\n");
     const body = stringify(tenantResource(config, tenant), { version: "1.1", lineWidth: 0 });
-    files.set(`apps/${tenant.name}.yaml`, `${header}\n---\n${body}`);
+    files.set(`${tenant.name}.yaml`, `${header}\n---\n${body}`);
   }
   return files;
 }

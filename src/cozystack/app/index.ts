@@ -6,8 +6,7 @@
 import type { PlatformConfig } from "../../config/types.js";
 import { underDir } from "../charts/files.js";
 import { appChart } from "./chart.js";
-import { appChartPath, definitionChartDir } from "./names.js";
-import { resourceDefinitionChart } from "./resource-definition.js";
+import { appChartPath } from "./names.js";
 
 export { appChart } from "./chart.js";
 export { releaseName, renderTenantResources, tenantResource } from "./custom-resource.js";
@@ -23,16 +22,14 @@ export {
 } from "./resource-definition.js";
 export { valuesSchema, type JsonSchema } from "./schema.js";
 export { optionalAddons } from "./templates/addons.js";
-export { capacityCpuAnnotation, capacityMemoryAnnotation, machineLabelPattern } from "./templates/node-groups.js";
+export { machineLabelPattern } from "./templates/node-groups.js";
 export { AppValuesError, defaultValues, memoryQuantity, tenantValues, type Values } from "./values.js";
 
 /**
- * The overlay files of the application, keyed by path inside `dist/cozystack/`: the app
- * chart under `packages/apps/`, the definition chart under `packages/system/`.
+ * The app chart's files, keyed by path inside `dist/cozystack/` (`packages/apps/kubernetes-proxmox/…`).
+ * Its definition chart (`packages/system/kubernetes-proxmox-rd`) is an overlay system chart:
+ * `resourceDefinitionChart`, installed by the bundle release `definitionRelease`.
  */
 export function renderAppFiles(config: PlatformConfig): Map<string, string | Buffer> {
-  return new Map([
-    ...underDir(appChartPath, appChart(config)),
-    ...underDir(`packages/system/${definitionChartDir}`, resourceDefinitionChart(config)),
-  ]);
+  return underDir(appChartPath, appChart(config));
 }

@@ -14,6 +14,7 @@ import { defaultValues } from "./values.js";
 export type JsonSchema = Record<string, unknown>;
 
 const dnsLabel = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+const groupName = "^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$";
 /** Proxmox node, bridge, storage and pool names; also keeps hashed strings free of characters JSON encoders escape differently. */
 const proxmoxName = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
 const proxmoxTag = "^[A-Za-z0-9_][A-Za-z0-9_+.-]*$";
@@ -85,8 +86,9 @@ function nodeGroupSchema(): JsonSchema {
     labels: {
       type: "object",
       description: "More node labels. node-role.kubernetes.io/, node-restriction.kubernetes.io/ and node.cluster.x-k8s.io/ labels go on the Machines; others on the kubelet's --node-labels.",
-      propertyNames: { pattern: labelKey, maxLength: 316 },
-      additionalProperties: { type: "string", pattern: labelValue, maxLength: 63 },
+      // patternProperties rather than propertyNames: Helm then names the field of a bad key
+      patternProperties: { [labelKey]: { type: "string", pattern: labelValue, maxLength: 63 } },
+      additionalProperties: false,
     },
     tags: list("Proxmox tags of the VMs. A tag the template lacks (capi-<cluster>-<group>) is always added.", { type: "string", pattern: proxmoxTag }),
     allowedNodes: list("Proxmox nodes for this group's VMs. Default: proxmox.allowedNodes.", { type: "string", pattern: proxmoxName }, { minItems: 1 }),
@@ -171,11 +173,12 @@ export function valuesSchema(config: PlatformConfig): JsonSchema {
       controlPlane: controlPlaneSchema(),
       nodeGroups: {
         type: "object",
-        description: "Worker node groups by name. Empty: one group md0 with the defaults.",
-        propertyNames: { pattern: dnsLabel, maxLength: 40 },
-        additionalProperties: nodeGroupSchema(),
+        description: "Worker node groups by name (lower-case letters, digits and '-', at most 40). Not set: one group md0 with the defaults.",
+        patternProperties: { [groupName]: nodeGroupSchema() },
+        additionalProperties: false,
       },
       network: networkSchema(),
+      proxmox: proxmoxSchema(),
       clusterNetwork: obj("Networks inside the tenant cluster.", {
         podCidr: str("Pod network.", { pattern: cidr }),
         serviceCidr: str("Service network.", { pattern: cidr }),

@@ -46,7 +46,7 @@ function proxmoxValues(config: PlatformConfig): Values {
   };
 }
 
-const emptyResources = { resources: {} };
+const noResources = (): Values => ({ resources: {} });
 
 /**
  * values.yaml: the platform's settings as defaults. It has no `nodeGroups` key on purpose:
@@ -63,10 +63,10 @@ export function defaultValues(config: PlatformConfig): Values {
       serviceType: defaults.serviceType,
       address: "",
       dataStore: "",
-      apiServer: emptyResources,
-      controllerManager: emptyResources,
-      scheduler: emptyResources,
-      konnectivity: { server: emptyResources },
+      apiServer: noResources(),
+      controllerManager: noResources(),
+      scheduler: noResources(),
+      konnectivity: { server: noResources() },
     },
     network: {
       addressRanges: n.addressRanges.map((r) => ({ start: r.start, end: r.end })),

@@ -2,6 +2,7 @@
  * The system charts the overlay adds to a CozyStack v0.37 checkout (`packages/system/<dir>`,
  * Chart.yaml `name: cozy-<dir>`): what the paas-proxmox bundle needs and CozyStack lacks.
  */
+import { definitionChartDir } from "../app/names.js";
 
 export interface OverlayChart {
   /** Directory under `packages/system/`. */
@@ -29,6 +30,8 @@ export const overlayCharts: readonly OverlayChart[] = [
   chart("proxmox-ccm", true, "Proxmox cloud controller manager (provider capmox): node providerID and topology labels"),
   // The CSI node plugin is a privileged DaemonSet with hostPath mounts.
   chart("proxmox-csi", true, "Proxmox CSI plugin: volumes on Proxmox storages, placed by topology region/zone"),
+  // The tenant Kubernetes app on Proxmox (src/cozystack/app): its CozystackResourceDefinition.
+  chart(definitionChartDir, false, "CozystackResourceDefinition of Kubernetes (apps.cozystack.io) for tenant clusters on Proxmox VE"),
 ];
 
 /** The overlay chart of a chart name, if any. */

@@ -1,50 +1,28 @@
 /**
- * The Secrets that carry the Proxmox API token into the management cluster: one per tenant
- * cluster for capmox (the `ProxmoxCluster.credentialsRef` that src/capi emits), one for the
- * CAPI operator's capmox provider (`configSecret`), one for the Proxmox CSI plugin and one
- * for the Proxmox CCM. Names, namespaces and keys are data here, in one place, because the
- * overlay charts (src/cozystack) must point at exactly these (`configSecret`,
- * `existingConfigSecret`).
+ * The Secrets that carry the Proxmox API token into the management cluster, under the
+ * names the generated manifests and overlay charts point at:
+ * - per tenant cluster, capmox's `ProxmoxCluster.credentialsRef` (src/capi): keys url,
+ *   token, secret, insecure (and root_ca with a private CA);
+ * - the CAPI operator's capmox provider `configSecret` (src/cozystack): PROXMOX_URL,
+ *   PROXMOX_TOKEN, PROXMOX_SECRET, PROXMOX_INSECURE, which the operator substitutes into
+ *   capmox's components (and so into `capmox-manager-credentials` url/token/secret);
+ * - the Proxmox CSI plugin's and CCM's credentials (src/cozystack): token_id, token_secret,
+ *   mounted as the files their `config.clusters` entry names; with a private CA also the
+ *   `proxmox-ca` ConfigMap (key ca.crt) the charts mount.
+ * A Secret is created only when its consumer is installed (tenant listed, release enabled);
+ * its namespace is the one the bundle gives that release.
  */
-import { stringify } from "yaml";
 import { credentialsSecretName } from "../../capi/index.js";
 import type { PlatformConfig } from "../../config/types.js";
+import { capmoxConfigSecret, ccmCredentialsSecret, csiCredentialsSecret, proxmoxCaConfigMap } from "../../cozystack/index.js";
 import type { KubeObject } from "../object.js";
 
-/** Where one credentials Secret goes and which bundle release consumes it. */
-export interface CredentialSecretSpec {
-  /** The bundle release that uses it; the Secret is created only when that release is installed. */
-  readonly release: string;
-  readonly name: string;
-  readonly namespace: string;
-}
-
-/**
- * capmox: the CAPI operator's `InfrastructureProvider proxmox` reads `spec.configSecret`
- * as clusterctl variables (PROXMOX_URL/TOKEN/SECRET/INSECURE) and renders capmox's own
- * `capmox-manager-credentials` (keys url/token/secret) from them.
- */
-export const capmoxCredentials: CredentialSecretSpec = {
-  release: "capi-providers-infraprovider-proxmox",
-  name: "capmox-config",
-  namespace: "cozy-cluster-api",
+/** Bundle releases that consume a credentials Secret, and the Secret's name. */
+export const releaseCredentials: Readonly<Record<string, { readonly secret: string; readonly form: "capmox-variables" | "token-files" }>> = {
+  "capi-providers-infraprovider-proxmox": { secret: capmoxConfigSecret, form: "capmox-variables" },
+  "proxmox-csi": { secret: csiCredentialsSecret, form: "token-files" },
+  "proxmox-ccm": { secret: ccmCredentialsSecret, form: "token-files" },
 };
-
-/** proxmox-csi-plugin: chart value `existingConfigSecret`, key `config.yaml`. */
-export const csiCredentials: CredentialSecretSpec = {
-  release: "proxmox-csi",
-  name: "proxmox-csi-config",
-  namespace: "cozy-proxmox-csi",
-};
-
-/** proxmox-cloud-controller-manager: chart value `existingConfigSecret`, key `config.yaml`. */
-export const ccmCredentials: CredentialSecretSpec = {
-  release: "proxmox-ccm",
-  name: "proxmox-ccm-config",
-  namespace: "cozy-proxmox-ccm",
-};
-
-export const credentialSecretSpecs: readonly CredentialSecretSpec[] = [capmoxCredentials, csiCredentials, ccmCredentials];
 
 /** What the Secrets are made of. The token secret is only ever held here, never logged. */
 export interface ProxmoxCredentials {
@@ -55,6 +33,12 @@ export interface ProxmoxCredentials {
   readonly caPem?: string;
 }
 
+/** An installed release: its name and namespace (from the rendered bundle). */
+export interface InstalledRelease {
+  readonly name: string;
+  readonly namespace: string;
+}
+
 const managedBy = { "app.kubernetes.io/managed-by": "cozy-proxmox-bootstrap" } as const;
 
 /** `https://pve:8006` — what capmox wants (it appends /api2/json itself). */
@@ -62,45 +46,25 @@ export function proxmoxBaseUrl(url: string): string {
   return url.replace(/\/+$/, "").replace(/\/api2\/json$/, "");
 }
 
-function secret(spec: CredentialSecretSpec, data: Record<string, string>, labels: Record<string, string> = {}): KubeObject {
+function secret(name: string, namespace: string, data: Record<string, string>, labels: Record<string, string> = {}): KubeObject {
   // `data` (base64), not `stringData`: a repeated apply of the same data is then a no-op.
   const encoded = Object.fromEntries(
     Object.keys(data)
       .sort()
       .map((k) => [k, Buffer.from(data[k] ?? "", "utf8").toString("base64")]),
   );
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: spec.name, namespace: spec.namespace, labels: { ...managedBy, ...labels } },
-    type: "Opaque",
-    data: encoded,
-  };
+  return { apiVersion: "v1", kind: "Secret", metadata: { name, namespace, labels: { ...managedBy, ...labels } }, type: "Opaque", data: encoded };
 }
 
-/** The proxmox-csi-plugin / CCM `config.yaml` (one cluster entry; the URL must end in /api2/json). */
-function csiCcmConfig(c: ProxmoxCredentials): string {
-  const p = c.config.proxmox;
-  return stringify({
-    features: { provider: "capmox" },
-    clusters: [
-      {
-        url: `${proxmoxBaseUrl(p.url)}/api2/json`,
-        insecure: p.tls.insecure,
-        token_id: p.tokenId,
-        token_secret: c.tokenSecret,
-        region: p.region,
-      },
-    ],
-  });
-}
+const proxmoxCredentialsLabel = { "platform.ionos.com/secret-type": "proxmox-credentials" };
 
-/** Per tenant cluster: capmox's credentialsRef Secret (keys url, token, secret, insecure, root_ca). */
+/** Per tenant cluster: capmox's credentialsRef Secret. */
 export function tenantCredentialSecrets(c: ProxmoxCredentials): KubeObject[] {
   const p = c.config.proxmox;
   return c.config.tenants.map((tenant) =>
     secret(
-      { release: "", name: credentialsSecretName(tenant.name), namespace: tenant.namespace },
+      credentialsSecretName(tenant.name),
+      tenant.namespace,
       {
         url: proxmoxBaseUrl(p.url),
         token: p.tokenId,
@@ -109,27 +73,48 @@ export function tenantCredentialSecrets(c: ProxmoxCredentials): KubeObject[] {
         insecure: String(p.tls.insecure),
         ...(c.caPem ? { root_ca: c.caPem } : {}),
       },
-      { "platform.ionos.com/secret-type": "proxmox-credentials" },
+      proxmoxCredentialsLabel,
     ),
   );
 }
 
-/** The Secret objects: the tenants' credentialsRef Secrets, then those of installed releases. */
-export function credentialSecrets(c: ProxmoxCredentials, installedReleases: ReadonlySet<string>): KubeObject[] {
+/** The Secrets (and CA ConfigMaps) of the installed releases that need Proxmox credentials. */
+export function releaseCredentialObjects(c: ProxmoxCredentials, installed: readonly InstalledRelease[]): KubeObject[] {
   const p = c.config.proxmox;
-  const out: KubeObject[] = tenantCredentialSecrets(c);
-  if (installedReleases.has(capmoxCredentials.release)) {
-    out.push(
-      secret(capmoxCredentials, {
-        PROXMOX_URL: proxmoxBaseUrl(p.url),
-        PROXMOX_TOKEN: p.tokenId,
-        PROXMOX_SECRET: c.tokenSecret,
-        PROXMOX_INSECURE: String(p.tls.insecure),
-      }),
-    );
-  }
-  for (const spec of [csiCredentials, ccmCredentials]) {
-    if (installedReleases.has(spec.release)) out.push(secret(spec, { "config.yaml": csiCcmConfig(c) }));
+  const out: KubeObject[] = [];
+  for (const release of installed) {
+    const spec = releaseCredentials[release.name];
+    if (!spec) continue;
+    if (spec.form === "capmox-variables") {
+      out.push(
+        secret(
+          spec.secret,
+          release.namespace,
+          {
+            PROXMOX_URL: proxmoxBaseUrl(p.url),
+            PROXMOX_TOKEN: p.tokenId,
+            PROXMOX_SECRET: c.tokenSecret,
+            PROXMOX_INSECURE: String(p.tls.insecure),
+          },
+          proxmoxCredentialsLabel,
+        ),
+      );
+      continue;
+    }
+    out.push(secret(spec.secret, release.namespace, { token_id: p.tokenId, token_secret: c.tokenSecret }));
+    if (c.caPem && !p.tls.insecure) {
+      out.push({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: proxmoxCaConfigMap, namespace: release.namespace, labels: { ...managedBy } },
+        data: { "ca.crt": c.caPem },
+      });
+    }
   }
   return out;
+}
+
+/** Everything credential-related bootstrap creates: tenants' Secrets, then the releases'. */
+export function credentialObjects(c: ProxmoxCredentials, installed: readonly InstalledRelease[]): KubeObject[] {
+  return [...tenantCredentialSecrets(c), ...releaseCredentialObjects(c, installed)];
 }

@@ -12,7 +12,7 @@ import type { KubeObject, ObjectRef } from "../object.js";
 import { describeRef } from "../object.js";
 import { conditionIs, describeCondition, waitFor } from "../wait.js";
 import { applyAll, planApply, type Change } from "./apply.js";
-import { credentialSecrets, type ProxmoxCredentials } from "./credentials.js";
+import { credentialObjects, type ProxmoxCredentials } from "./credentials.js";
 import { applyOrder, type InstallerManifest } from "./installer.js";
 import { runPreflight, type PreflightResult, type ProxmoxPreflight } from "./preflight.js";
 
@@ -77,7 +77,8 @@ function platformObjects(config: PlatformConfig, bundleText: string): ReturnType
 /** The objects bootstrap owns, in apply order: namespaces, the cozystack ConfigMap, credentials. */
 export function bootstrapObjects(config: PlatformConfig, bundleText: string, credentials: BootstrapInput["credentials"]): KubeObject[] {
   const platform = platformObjects(config, bundleText);
-  const secrets = credentialSecrets({ ...credentials, config }, new Set(platform.installed));
+  const installed = platform.releases.filter((r) => platform.installed.includes(r.name));
+  const secrets = credentialObjects({ ...credentials, config }, installed);
   const wanted = new Set(["cozy-system", ...secrets.map((s) => s.metadata.namespace ?? "")]);
   // The same Namespace objects the platform chart renders (labels, privileged), so the
   // installer later finds them as it would have made them.

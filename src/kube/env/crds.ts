@@ -35,11 +35,21 @@ export interface CrdSource {
   readonly crd: Crd;
 }
 
-/** Every CRD document in a YAML file. */
-export function readCrdFile(file: string): Crd[] {
-  return parseAllDocuments(readFileSync(file, "utf8"))
-    .map((doc) => doc.toJS() as Crd | null)
-    .filter((doc): doc is Crd => doc?.kind === "CustomResourceDefinition");
+const parsed = new Map<string, readonly Crd[]>();
+
+/**
+ * Every CRD document in a YAML file. Reference files never change while we run, and the
+ * folder holds megabytes of YAML, so each file is parsed once per process.
+ */
+export function readCrdFile(file: string): readonly Crd[] {
+  let crds = parsed.get(file);
+  if (!crds) {
+    crds = parseAllDocuments(readFileSync(file, "utf8"))
+      .map((doc) => doc.toJS() as Crd | null)
+      .filter((doc): doc is Crd => doc?.kind === "CustomResourceDefinition");
+    parsed.set(file, crds);
+  }
+  return crds;
 }
 
 /**

@@ -9,10 +9,18 @@ import type { LabNode, LabTask } from "../state.js";
 import { parseUpid } from "../tasks.js";
 import { memoryMiB } from "./vm-common.js";
 
+const pseudoFingerprints = new Map<string, string>();
+
+/** The lab certificate's fingerprint; over plain HTTP a stable stand-in per node name. */
 function fingerprintOf(ctx: HandlerContext, node: LabNode): string {
   if (ctx.state.sslFingerprint !== "") return ctx.state.sslFingerprint;
-  const hex = createHash("sha256").update(`lab-node-${node.name}`).digest("hex").toUpperCase();
-  return hex.match(/../g)?.join(":") ?? hex;
+  let fp = pseudoFingerprints.get(node.name);
+  if (fp === undefined) {
+    const hex = createHash("sha256").update(`lab-node-${node.name}`).digest("hex").toUpperCase();
+    fp = hex.match(/../g)?.join(":") ?? hex;
+    pseudoFingerprints.set(node.name, fp);
+  }
+  return fp;
 }
 
 /** Memory the node's running VMs use plus a base load. */

@@ -12,7 +12,7 @@ import { lookupTemplate } from "../stage2/template.js";
 import { capmoxGeneration, resolveTemplateByTags } from "../stage2/template-logic.js";
 import { getProfile } from "../../versions/index.js";
 import { checkUrl } from "./url.js";
-import { judgeTls, probeTls } from "./tls.js";
+import { judgeTls, probeTls, tlsMode } from "./tls.js";
 import {
   type Consumer,
   type PathContext,
@@ -50,7 +50,8 @@ async function checkTls(ctx: StageContext, signal: AbortSignal): Promise<CheckOu
     return fail(`${url} is plain HTTP: the token would travel unencrypted`, "use the https:// URL of the Proxmox API (port 8006)");
   }
   try {
-    const probe = await probeTls(url, { timeoutMs: ctx.input.timeouts["check.tls"], signal });
+    const { ca } = tlsMode(ctx.input.tls);
+    const probe = await probeTls(url, { ...(ca ? { ca } : {}), timeoutMs: ctx.input.timeouts["check.tls"], signal });
     return judgeTls(ctx.input.tls, url, probe);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

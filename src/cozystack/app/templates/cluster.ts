@@ -33,6 +33,7 @@ spec:
     {{- with $cp.konnectivity.server.resources }}
     konnectivity:
       server:
+        port: 8132
         resources:
           {{- include "kp.resources" . | nindent 10 }}
     {{- else }}

@@ -8,6 +8,8 @@
 import {
   autoscalerMaxAnnotation,
   autoscalerMinAnnotation,
+  capacityCpuAnnotation,
+  capacityMemoryAnnotation,
   clusterNameLabel,
   deploymentName,
   deploymentNameLabel,
@@ -19,10 +21,6 @@ import { goString, printfOf } from "../go-template.js";
 import { memoryQuantity, roleLabelPrefix } from "../values.js";
 import type { TemplateContext } from "./context.js";
 import { header } from "./helpers.js";
-
-/** Annotations the cluster autoscaler reads to scale a group up from zero. */
-export const capacityCpuAnnotation = "capacity.cluster-autoscaler.kubernetes.io/cpu";
-export const capacityMemoryAnnotation = "capacity.cluster-autoscaler.kubernetes.io/memory";
 
 /** Label domains Cluster API copies from Machines to Nodes (the kubelet may not set them itself). */
 export const machineLabelPattern = "^(node-role\\.kubernetes\\.io|node-restriction\\.kubernetes\\.io|node\\.cluster\\.x-k8s\\.io)/";

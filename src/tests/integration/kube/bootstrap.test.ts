@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import { renderBundle } from "../../../bundles/index.js";
 import { credentialsSecretName } from "../../../capi/index.js";
 import { defaultConfig, defaultTenant, printConfig, validateConfig, type PlatformConfig } from "../../../config/index.js";
-import { cozystackConfigMapData, installedObjects } from "../../../cozystack/index.js";
+import { capmoxConfigSecret, cozystackConfigMapData, installedObjects, proxmoxCcmValues, proxmoxCsiValues } from "../../../cozystack/index.js";
 import {
   BootstrapError,
   KubeClient,
@@ -29,6 +29,7 @@ import {
   type KubeObject,
   type ObjectRef,
 } from "../../../kube/index.js";
+import { startLab, type LabHandle } from "../../../lab/index.js";
 import { repoRoot } from "../../../paths.js";
 import { describeKube, useKubeEnv } from "../../support/kube-env.js";
 
@@ -69,8 +70,11 @@ describeKube("npm run bootstrap (real kube-apiserver)", () => {
     return new Map(await Promise.all(refs.map(async (ref) => [describeRef(ref), (await client.get(ref))?.metadata.resourceVersion] as const)));
   };
 
+  let manifest: string;
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), "bootstrap-test-"));
+    manifest = join(tmp, "installer.yaml");
+    writeFileSync(manifest, installerManifestText());
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -97,14 +101,23 @@ describeKube("npm run bootstrap (real kube-apiserver)", () => {
 
   test("dry run plans exactly what the real run then does, and changes nothing itself", async () => {
     const client = env().client;
-    const plan = await bootstrap(input({ dryRun: true, proxmoxPreflight: async () => ({ ok: true, failures: [] }) }));
+    const installer = await loadInstallerManifest(manifest);
+    const plan = await bootstrap(input({ installer, dryRun: true, proxmoxPreflight: async () => ({ ok: true, failures: [] }) }));
     expect(plan.preflight.map((r) => `${r.name}:${r.status}`)).toEqual(["config:passed", "cluster reachable:passed", "cluster version:passed", "proxmox:passed"]);
-    expect(plan.changes.map((c) => describeRef(c.ref))).toEqual(expectedRefs());
-    expect(plan.changes.every((c) => c.action === "create")).toBe(true);
+    expect(plan.changes.map((c) => `${c.action} ${describeRef(c.ref)}`)).toEqual([
+      ...expectedRefs().map((r) => `create ${r}`),
+      // The installer's own Namespace object: the one bootstrap creates gains the installer's field manager.
+      "update Namespace cozy-system",
+      "create ServiceAccount cozy-system/cozystack",
+      "create ClusterRoleBinding cozystack",
+      "create Deployment cozy-system/cozystack",
+    ]);
     expect(await client.get({ apiVersion: "v1", kind: "Namespace", name: "cozy-system" })).toBeUndefined();
 
-    const done = await bootstrap(input());
+    const done = await bootstrap(input({ installer }));
     expect(done.changes).toEqual(plan.changes);
+    const again = await bootstrap(input({ installer, dryRun: true }));
+    expect(again.changes.every((c) => c.action === "unchanged")).toBe(true);
   });
 
   test("creates exactly the expected objects with the expected content", async () => {
@@ -119,20 +132,19 @@ describeKube("npm run bootstrap (real kube-apiserver)", () => {
       const s = await client.get({ apiVersion: "v1", kind: "Secret", name: credentialsSecretName(tenant.name), namespace: tenant.namespace });
       expect(decode(s)).toEqual({ url: "https://127.0.0.1:8006", token: "root@pam!cozy", secret: tokenSecret, insecure: "false" });
     }
-    const capmox = decode(await client.get({ apiVersion: "v1", kind: "Secret", name: "capmox-config", namespace: "cozy-cluster-api" }));
+    // Where the overlay charts look: capmox's configSecret, the CSI/CCM token files.
+    const capmox = decode(await client.get({ apiVersion: "v1", kind: "Secret", name: capmoxConfigSecret, namespace: "cozy-cluster-api" }));
     expect(capmox).toEqual({ PROXMOX_URL: "https://127.0.0.1:8006", PROXMOX_TOKEN: "root@pam!cozy", PROXMOX_SECRET: tokenSecret, PROXMOX_INSECURE: "false" });
-    for (const [name, namespace] of [
-      ["proxmox-csi-config", "cozy-proxmox-csi"],
-      ["proxmox-ccm-config", "cozy-proxmox-ccm"],
+    for (const [values, namespace] of [
+      [proxmoxCsiValues(config), "cozy-proxmox-csi"],
+      [proxmoxCcmValues(config), "cozy-proxmox-ccm"],
     ] as const) {
-      const file = parse(decode(await client.get({ apiVersion: "v1", kind: "Secret", name, namespace }))["config.yaml"] ?? "") as {
-        features: { provider: string };
-        clusters: Array<Record<string, unknown>>;
-      };
-      expect(file.features.provider).toBe("capmox");
-      expect(file.clusters).toEqual([
-        { url: "https://127.0.0.1:8006/api2/json", insecure: false, token_id: "root@pam!cozy", token_secret: tokenSecret, region: "pve" },
-      ]);
+      const secretName = JSON.stringify(values).match(/"secretName":"([^"]+)"/)?.[1];
+      expect(secretName).toBeDefined();
+      const files = decode(await client.get({ apiVersion: "v1", kind: "Secret", name: secretName!, namespace }));
+      expect(files).toEqual({ token_id: "root@pam!cozy", token_secret: tokenSecret });
+      // The chart reads exactly these files.
+      expect(JSON.stringify(values)).toContain('"token_secret_file":"/run/secrets/proxmox/token_secret"');
     }
     // Namespaces as the platform chart makes them (privileged where its releases are).
     const ns = await client.get({ apiVersion: "v1", kind: "Namespace", name: "cozy-system" });
@@ -175,8 +187,6 @@ describeKube("npm run bootstrap (real kube-apiserver)", () => {
 
   test("applies the installer manifest, then waits for the system HelmReleases and names those not Ready", async () => {
     const client = env().client;
-    const manifest = join(tmp, "installer.yaml");
-    writeFileSync(manifest, installerManifestText());
     const installer = await loadInstallerManifest(manifest);
     const releases = systemHelmReleases(config, bundleText);
     expect(releases.length).toBeGreaterThan(20);
@@ -194,7 +204,7 @@ describeKube("npm run bootstrap (real kube-apiserver)", () => {
     expect(error).toBeInstanceOf(BootstrapError);
     expect((error as BootstrapError).failed).toEqual(notReady.map(describeRef));
     expect((error as Error).message).toContain(`2 of ${releases.length} system HelmReleases not Ready`);
-    expect(lines).toContain(`  created      Deployment cozy-system/cozystack`);
+    expect(lines).toContain(`  unchanged    Deployment cozy-system/cozystack`);
     expect(lines.some((l) => l.includes(`${describeRef(notReady[0]!)}: Ready=False (Progressing: installing)`))).toBe(true);
     expect(await client.get({ apiVersion: "apps/v1", kind: "Deployment", name: "cozystack", namespace: "cozy-system" })).toBeDefined();
 
@@ -219,13 +229,12 @@ describeKube("npm run bootstrap (real kube-apiserver)", () => {
   test("the CLI: dry run, real run, wait failure, bad input — no secret on stdout or stderr", async () => {
     const configFile = join(tmp, "platform.yaml");
     writeFileSync(configFile, printConfig(config));
-    const manifest = join(tmp, "installer.yaml");
     const base = ["--config", configFile, "--kubeconfig", env().kubeconfigPath, "--skip-proxmox-checks"];
 
     const dry = await runCli([...base, "--dry-run"]);
     expect(dry.code).toBe(0);
     expect(dry.output).toContain("plan (dry run");
-    expect(dry.output).toContain("unchanged    Secret cozy-cluster-api/capmox-config (values hidden)");
+    expect(dry.output).toContain(`unchanged    Secret cozy-cluster-api/${capmoxConfigSecret} (values hidden)`);
     expect(dry.output).toContain("dry run done: nothing was changed");
 
     const real = await runCli(base);
@@ -252,6 +261,31 @@ describeKube("npm run bootstrap (real kube-apiserver)", () => {
     for (const run of [dry, real, wait, badUrl, badWait]) {
       for (const form of secretForms) expect(run.output).not.toContain(form);
     }
+  });
+});
+
+/** The lab (a Proxmox VE emulator on 127.0.0.1) as the Proxmox the CLI's stage-1 preflight talks to. */
+describeKube("npm run bootstrap: stage 1 against Proxmox as preflight", () => {
+  const env = useKubeEnv({ crdsForProfile: undefined });
+  let lab: LabHandle;
+  beforeAll(async () => {
+    lab = await startLab();
+  });
+  afterAll(async () => lab?.stop());
+
+  test("passes against a reachable Proxmox with a valid token; a wrong token stops bootstrap before any change", async () => {
+    const labEnv = { PROXMOX_URL: lab.url, PROXMOX_TOKEN: lab.tokens.admin.id, PROXMOX_FINGERPRINT: lab.fingerprint! };
+    const ok = await runCli(["--kubeconfig", env().kubeconfigPath, "--dry-run"], { ...labEnv, PROXMOX_SECRET: lab.tokens.admin.secret });
+    expect(ok.output).toMatch(/passed\s+proxmox: stage 1 \(Proxmox API connection\) passed/);
+    expect(ok.code).toBe(0);
+    expect(ok.output).not.toContain(lab.tokens.admin.secret);
+
+    const wrong = await runCli(["--kubeconfig", env().kubeconfigPath], { ...labEnv, PROXMOX_SECRET: tokenSecret });
+    expect(wrong.code).toBe(1);
+    expect(wrong.output).toMatch(/failed\s+proxmox: /);
+    expect(wrong.output).toContain("preflight failed");
+    for (const form of secretForms) expect(wrong.output).not.toContain(form);
+    expect(await env().client.get({ apiVersion: "v1", kind: "Namespace", name: "cozy-system" })).toBeUndefined();
   });
 });
 
@@ -308,11 +342,11 @@ async function setReady(client: KubeClient, ref: ObjectRef, status: "True" | "Fa
 }
 
 /** Runs `scripts/bootstrap.ts` with the secret in the environment; stdout and stderr together. */
-function runCli(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+function runCli(args: readonly string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "scripts/bootstrap.ts"), ...args], {
       cwd: repoRoot,
-      env: { ...process.env, PROXMOX_SECRET: tokenSecret, NO_COLOR: "1" },
+      env: { ...process.env, PROXMOX_SECRET: tokenSecret, NO_COLOR: "1", ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";

@@ -1,0 +1,193 @@
+/**
+ * The real commands, as a person runs them: `tsx scripts/test-stage.ts` and
+ * `scripts/vm-test.ts` in child processes against a lab, configured through PROXMOX_*
+ * variables; exit codes, report files, a SIGTERM mid-run, and the sweep of a killed run.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { execa } from "execa";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { vmTestMain } from "../../../cli/vm-test.js";
+import { printConfig } from "../../../config/index.js";
+import { startLab, type LabHandle } from "../../../lab/index.js";
+import { repoRoot } from "../../../paths.js";
+import { parseJunit } from "../../support/junit.js";
+import { createdVms, createdVolumes, labConfig, startSharedLab } from "./lab-setup.js";
+
+let lab: LabHandle | undefined;
+let dir: string;
+let child: ReturnType<typeof vmTestChild> | undefined;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "stage-cli-"));
+});
+
+afterEach(async () => {
+  child?.kill("SIGKILL");
+  await child?.catch(() => undefined);
+  child = undefined;
+  await lab?.stop();
+  lab = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+function labEnv(l: LabHandle): Record<string, string> {
+  return {
+    PROXMOX_URL: l.url,
+    PROXMOX_TOKEN: l.tokens.admin.id,
+    PROXMOX_SECRET: l.tokens.admin.secret,
+    PROXMOX_FINGERPRINT: l.fingerprint!,
+    CI: "true",
+    NO_COLOR: "1",
+  };
+}
+
+function testStage(args: string[], env: Record<string, string>) {
+  return execa("tsx", ["scripts/test-stage.ts", ...args], { ...childOptions, preferLocal: true, env });
+}
+
+const childOptions = { cwd: repoRoot, reject: false, extendEnv: false, timeout: 90_000 } as const;
+
+function vmTestChild(args: string[], env: Record<string, string>) {
+  // node --import tsx: one process, so the signal reaches the program itself.
+  return execa(process.execPath, ["--import", "tsx", "scripts/vm-test.ts", ...args], { ...childOptions, env });
+}
+
+async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function capture(): { stream: Writable & { isTTY?: boolean }; text(): string } {
+  let text = "";
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+describe("npm run test:stage", () => {
+  it("stage 1 against the default lab with env vars: exit 0 and a JUnit file CI can ingest", async () => {
+    lab = await startLab();
+    const env = { ...labEnv(lab), PATH: process.env.PATH ?? "" };
+    const result = await testStage(["1", "--output", "junit", "--report-dir", dir], env);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Result: all checks passed");
+    expect(result.stderr).toContain(`Proxmox ${lab.url} as root@pam!cozy, TLS pinned; config: built-in default; from the environment: PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET, PROXMOX_FINGERPRINT`);
+    expect(result.stderr).not.toMatch(/\r|\u001b\[/);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(lab.tokens.admin.secret);
+    const xml = await readFile(join(dir, "stages.junit.xml"), "utf8");
+    expect(xml).not.toContain(lab.tokens.admin.secret);
+    const report = parseJunit(xml);
+    expect(report.attributes).toMatchObject({ tests: "9", failures: "0", errors: "0", skipped: "0" });
+    expect(report.suites[0]?.cases.map((c) => c.name.split(":")[0])).toContain("api.privileges.capmox");
+  });
+
+  it("all: stages 1 and 2 pass, 3 to 8 are reported as not implemented (JSON and JUnit)", async () => {
+    lab = await startSharedLab();
+    const config = join(dir, "platform.yaml");
+    await writeFile(config, printConfig(labConfig(lab)));
+    const env = { PROXMOX_SECRET: lab.tokens.admin.secret, CI: "1", PATH: process.env.PATH ?? "" };
+    const result = await testStage(["all", "--config", config, "--output", "json,junit", "--report-dir", dir], env);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain("Not implemented yet (not run, not counted as passed): stage 3, 4, 5, 6, 7, 8");
+    const json = JSON.parse(await readFile(join(dir, "stages.json"), "utf8")) as { ok: boolean; stages: { stage: number; verdict: string }[] };
+    expect(json.stages.map((s) => [s.stage, s.verdict])).toEqual([
+      [1, "passed"],
+      [2, "passed"],
+      ...[3, 4, 5, 6, 7, 8].map((n) => [n, "not-implemented"]),
+    ]);
+    const report = parseJunit(await readFile(join(dir, "stages.junit.xml"), "utf8"));
+    expect(report.suites).toHaveLength(8);
+    expect(report.attributes.failures).toBe("0");
+    expect(report.suites.slice(2).every((s) => s.cases.length === 1 && s.cases[0]?.skipped?.includes("not implemented"))).toBe(true);
+  });
+
+  it("exit 1 when a check fails, 2 for usage and config errors", async () => {
+    lab = await startLab();
+    const env = { ...labEnv(lab), PATH: process.env.PATH ?? "" };
+    const wrongSecret = await testStage(["1"], { ...env, PROXMOX_SECRET: "00000000-0000-0000-0000-000000000000" });
+    expect(wrongSecret.exitCode).toBe(1);
+    expect(wrongSecret.stdout).toContain("FAIL  api.auth");
+    const usage = await Promise.all([
+      testStage(["3"], env),
+      testStage(["9"], env),
+      testStage([], env),
+      testStage(["1", "--output", "xml"], env),
+      testStage(["1", "--config", join(dir, "missing.yaml")], env),
+      testStage(["1"], { ...env, PROXMOX_INSECURE: "perhaps" }),
+    ]);
+    expect(usage.map((r) => r.exitCode)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(usage[0]?.stderr).toContain("stage 3 (VM management via Cluster API) is not implemented yet; implemented: 1, 2");
+    expect(usage[1]?.stderr).toContain("stage '9' does not exist");
+    expect(usage[3]?.stderr).toContain("--output: 'xml' is not a report format");
+    expect(usage[4]?.stderr).toContain("cannot read the config file");
+    expect(usage[5]?.stderr).toContain("PROXMOX_INSECURE: 'perhaps' is not a boolean");
+  });
+});
+
+describe("npm run vm-test", () => {
+  it("SIGTERM mid-run: the child removes its VMs, exits 1, and nothing is left", async () => {
+    lab = await startLab({ taskDurationMs: 400 });
+    child = vmTestChild(["--node", "pve1", "--no-agent"], { ...labEnv(lab), PATH: process.env.PATH ?? "" });
+    await until(() => createdVms(lab!).length > 0, "the child's clone");
+    child.kill("SIGTERM");
+    const result = await child;
+    child = undefined;
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toContain("SIGTERM: stopping; removing this run's VMs first");
+    expect(result.stdout).toContain("interrupted during");
+    expect(createdVms(lab)).toEqual([]);
+    expect(createdVolumes(lab)).toEqual([]);
+  });
+
+  it("--sweep lists what a killed run left (dry run), --sweep --yes removes it, and nothing else", async () => {
+    lab = await startLab({ taskDurationMs: 300 });
+    const env = { ...labEnv(lab), PATH: process.env.PATH ?? "" };
+    child = vmTestChild(["--node", "pve1", "--no-agent"], env);
+    await until(() => createdVms(lab!).some((id) => lab!.state.vms.get(id)?.config.tags?.includes("cozy-vmtest")), "a tagged VM");
+    child.kill("SIGKILL");
+    await child;
+    child = undefined;
+    const leftovers = createdVms(lab);
+    expect(leftovers.length).toBe(1);
+    // A VM someone else named alike, without the run's tags or description: must survive.
+    lab.state.vms.set(777, {
+      vmid: 777,
+      node: "pve2",
+      config: { name: "cozy-vmtest-20260101t000000-abcd-pve2", tags: "cozy-vmtest", memory: "1024" },
+      status: "running",
+      qmpstatus: "running",
+      execs: new Map(),
+    });
+
+    const dry = capture();
+    const err = capture();
+    expect(await vmTestMain(["--sweep"], { env, stdout: dry.stream, stderr: err.stream })).toBe(0);
+    expect(err.text()).toContain(`would remove VM ${leftovers[0]}`);
+    expect(err.text()).toContain("dry run: 1 VM(s) would be removed; add --yes to remove them");
+    expect(createdVms(lab).sort()).toEqual([...leftovers, 777].sort());
+
+    const real = capture();
+    expect(await vmTestMain(["--sweep", "--yes"], { env, stdout: real.stream, stderr: real.stream })).toBe(0);
+    expect(real.text()).toContain("removed 1 of 1 VM(s)");
+    expect(createdVms(lab)).toEqual([777]);
+    expect(createdVolumes(lab)).toEqual([]);
+  });
+
+  it("refuses a node outside allowedNodes with exit 2", async () => {
+    lab = await startLab();
+    const err = capture();
+    const code = await vmTestMain(["--node", "pve9"], { env: labEnv(lab), stdout: err.stream, stderr: err.stream });
+    expect(code).toBe(2);
+    expect(err.text()).toContain("--node pve9: not in proxmox.allowedNodes (pve1, pve2, pve3)");
+  });
+});
