@@ -13,6 +13,7 @@ import { renderBundle } from "../bundles/index.js";
 import { renderTenants } from "../capi/index.js";
 import { configJsonSchema, ConfigError, loadConfig, printConfig, type PlatformConfig } from "../config/index.js";
 import { renderOverlay } from "../cozystack/index.js";
+import { renderTenantResources } from "../cozystack/app/index.js";
 import { formatValidationIssues, validateObjects, type ValidationIssue } from "../crds/index.js";
 import { repoRoot } from "../paths.js";
 import { writeOutputs, type OutputPlan } from "./atomic-write.js";
@@ -20,7 +21,7 @@ import { writeOutputs, type OutputPlan } from "./atomic-write.js";
 export const usage = `Usage: npm run synth -- [options]
 
   --config <file>            platform.yaml (default: the built-in config, see --print-default-config)
-  --out <dir>                output folder (default: <repo>/dist): tenants/, cozystack/, platform.schema.json
+  --out <dir>                output folder (default: <repo>/dist): tenants/, apps/, cozystack/, platform.schema.json
   --bundle <file>            where the bundle goes too (default: <repo>/bundles/paas-proxmox.yaml)
   --check                    also validate every tenant object strictly against its CRD
   --print-default-config     print the built-in config as commented YAML and exit
@@ -32,6 +33,8 @@ Exit codes: 0 success, 1 invalid config or output (nothing written), 2 usage err
 export interface SynthOutput {
   /** `<tenant>.yaml` → multi-document YAML. */
   readonly tenants: ReadonlyMap<string, string>;
+  /** `<tenant>.yaml` → the `Kubernetes` custom resource (apps.cozystack.io) that gives the same cluster. */
+  readonly apps: ReadonlyMap<string, string>;
   /** The paas-proxmox bundle text. */
   readonly bundle: string;
   /** Path relative to `<out>/cozystack` → content. */
@@ -64,7 +67,7 @@ export async function renderAll(config: PlatformConfig): Promise<SynthOutput> {
   const bundle = renderBundle(config);
   const overlay = await renderOverlay(config, bundle);
   const schema = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
-  return { tenants, bundle, overlay, schema };
+  return { tenants, apps: renderTenantResources(config), bundle, overlay, schema };
 }
 
 /** Strict validation of the tenant files as written (parsed back from their YAML). */
@@ -84,6 +87,7 @@ export async function synth(config: PlatformConfig, options: SynthOptions): Prom
     outDir: options.outDir,
     folders: new Map([
       ["tenants", output.tenants],
+      ["apps", output.apps],
       ["cozystack", output.overlay],
     ]),
     files: new Map([["platform.schema.json", output.schema]]),

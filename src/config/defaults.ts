@@ -8,7 +8,7 @@ export const defaults = {
   profile: "cozystack-v0.37",
   secretEnv: "PROXMOX_SECRET",
   bridge: "vmbr0",
-  diskStorage: "local-lvm",
+  diskStorage: "ceph-vm",
   isoStorage: "local",
   region: "pve",
   bootDevice: "scsi0",
@@ -74,7 +74,7 @@ export function defaultTenant(name: string, version: string): TenantConfig {
 
 /**
  * The built-in platform: the lab's default scenario (`npm run lab`): three nodes pve1..pve3,
- * template 9000 on pve1, bridge vmbr0, storages local-lvm and local, and one tenant cluster.
+ * template 9000 on pve1, bridge vmbr0, storages ceph-vm (shared, disks) and local (ISO), and one tenant cluster.
  */
 export function defaultConfig(): PlatformConfig {
   const addressRanges = [{ start: "10.0.0.100", end: "10.0.0.199" }];

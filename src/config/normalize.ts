@@ -182,6 +182,7 @@ export function normalize(rawValue: unknown): { config: PlatformConfig; issues: 
     network: net,
     cozystack: cozystack(obj(raw.cozystack)),
     tenants: list(raw.tenants).map((t) => tenant(obj(t), net)),
+    ...(raw.stages === undefined ? {} : { stages: obj(raw.stages) }),
   };
   return { config, issues };
 }

@@ -247,6 +247,16 @@ export function configJsonSchema(): Schema {
         network: { ...network, description: "The node network VMs get addresses from." },
         cozystack: { ...cozystack, description: "CozyStack installer settings (the cozystack ConfigMap)." },
         tenants: { type: "array", items: tenant, default: [], description: "Tenant clusters." },
+        stages: {
+          ...object({
+            timeouts: {
+              type: "object",
+              additionalProperties: { type: ["number", "string"], exclusiveMinimum: 0, pattern: "^[0-9]+(ms|s|m|h)?$", "x-hint": "milliseconds, or a duration like 90s, 4m, 500ms" },
+              description: "Overrides of the stages' timeouts table, keyed like `vm.agent`: milliseconds or a duration like `90s`.",
+            },
+          }),
+          description: "Settings of the validation stages and the VM test.",
+        },
       },
       ["proxmox", "network", "cozystack"],
     ),

@@ -11,7 +11,7 @@ let compiled: ReturnType<Ajv["compile"]> | undefined;
 
 function validator(): ReturnType<Ajv["compile"]> {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
     ajv.addKeyword({ keyword: "x-hint", schemaType: "string" });
     compiled = ajv.compile(configJsonSchema());
   }

@@ -51,7 +51,7 @@ export interface ProxmoxConfig {
   readonly bridge: string;
   /** VLAN tag on the bridge, if any. */
   readonly vlan?: number;
-  /** Storage for VM disks (full clones). @default "local-lvm" */
+  /** Storage for VM disks (full clones); shared, so clones can go to any allowed node. @default "ceph-vm" */
   readonly diskStorage: string;
   /** Storage with `iso` content for capmox's cloud-init ISO. @default "local" */
   readonly isoStorage: string;

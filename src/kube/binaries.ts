@@ -159,18 +159,20 @@ async function runGo(args: readonly string[], cwd: string, verbose: boolean): Pr
 }
 
 /**
- * The binary for the pinned version: from the cache when its marker matches (version and
- * Go version), otherwise built now (`go build` downloads what go.sum pins).
+ * The binary for the pinned version: from the cache when its marker matches (version, flags
+ * and, where Go is installed, the Go version), otherwise built now (`go build` downloads
+ * what go.sum pins).
  */
 export async function ensureBinary(spec: GoBinarySpec, options: BuildOptions = {}): Promise<BuiltBinary> {
   const log = options.log ?? (() => {});
   const go = await goVersion();
-  if (!go) throw new Error(`cannot build ${spec.binary}: no \`go\` on PATH (install Go ≥ 1.24 from https://go.dev/dl/)`);
+  // Without a Go toolchain a cached build of the pinned version is still good.
   const cached = cachedBinary(spec, go);
   if ("path" in cached && !options.force) {
     log(`${spec.binary} ${cached.version}: cached at ${cached.path}`);
     return cached;
   }
+  if (!go) throw new Error(`cannot build ${spec.binary}: no \`go\` on PATH (install Go ≥ 1.24 from https://go.dev/dl/)`);
   const version = pinnedVersion(spec);
   const dir = binaryDir(spec, version);
   mkdirSync(dir, { recursive: true });

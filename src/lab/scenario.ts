@@ -165,7 +165,12 @@ export interface Scenario {
   readonly seed?: number;
 }
 
-/** The cluster of issue 2: pve1..pve3, local + local-lvm, vmbr0, template 9000, two tokens. */
+/**
+ * The cluster of issue 2: pve1..pve3, vmbr0, template 9000, two tokens. Storages: `local`
+ * (ISO), `local-lvm` (per node) and `ceph-vm`, shared, holding the template's disk: capmox
+ * clones the template on pve1 with `target` = any allowed node, which Proxmox only allows
+ * from and to shared storage.
+ */
 export function defaultScenario(): Scenario {
   return {
     clusterName: "lab",
@@ -173,6 +178,7 @@ export function defaultScenario(): Scenario {
     storages: [
       { id: "local", type: "dir", content: ["iso", "vztmpl", "backup", "snippets", "import"] },
       { id: "local-lvm", type: "lvmthin", content: ["images", "rootdir"], totalGiB: 500 },
+      { id: "ceph-vm", type: "rbd", content: ["images"], shared: true, totalGiB: 2000 },
     ],
     vms: [
       {
@@ -191,7 +197,7 @@ export function defaultScenario(): Scenario {
           memory: "4096",
           ostype: "l26",
           scsihw: "virtio-scsi-single",
-          scsi0: "local-lvm:base-9000-disk-0,discard=on,iothread=1,size=32G",
+          scsi0: "ceph-vm:base-9000-disk-0,discard=on,iothread=1,size=16G",
           net0: "virtio=BC:24:11:90:00:01,bridge=vmbr0,firewall=1",
           serial0: "socket",
           smbios1: "uuid=6f1c3c52-8a4e-4d8f-9b1e-5a2f0c9e9000",

@@ -82,7 +82,7 @@ function nodeGroupSchema(): JsonSchema {
     }),
     sockets: int("CPU sockets; resources.cpu must be a multiple. Default 1.", 1),
     ephemeralStorage: str("Boot disk size in Gi (at least 5Gi and not smaller than the template's disk), e.g. 20Gi.", { pattern: "^([5-9]|[1-9][0-9]+)Gi$" }),
-    roles: list("Node roles: label node-role.kubernetes.io/<role> on the nodes (set by Cluster API from the Machines).", { type: "string", pattern: dnsLabel }),
+    roles: list("Node roles: label node-role.kubernetes.io/<role> on the nodes (set by Cluster API from the Machines).", { type: "string", pattern: dnsLabel }, { uniqueItems: true }),
     labels: {
       type: "object",
       description: "More node labels. node-role.kubernetes.io/, node-restriction.kubernetes.io/ and node.cluster.x-k8s.io/ labels go on the Machines; others on the kubelet's --node-labels.",
@@ -90,8 +90,8 @@ function nodeGroupSchema(): JsonSchema {
       patternProperties: { [labelKey]: { type: "string", pattern: labelValue, maxLength: 63 } },
       additionalProperties: false,
     },
-    tags: list("Proxmox tags of the VMs. A tag the template lacks (capi-<cluster>-<group>) is always added.", { type: "string", pattern: proxmoxTag }),
-    allowedNodes: list("Proxmox nodes for this group's VMs. Default: proxmox.allowedNodes.", { type: "string", pattern: proxmoxName }, { minItems: 1 }),
+    tags: list("Proxmox tags of the VMs. A tag the template lacks (capi-<cluster>-<group>) is always added.", { type: "string", pattern: proxmoxTag }, { uniqueItems: true }),
+    allowedNodes: list("Proxmox nodes for this group's VMs. Default: proxmox.allowedNodes.", { type: "string", pattern: proxmoxName }, { minItems: 1, uniqueItems: true }),
   });
 }
 
@@ -113,7 +113,7 @@ function proxmoxSchema(): JsonSchema {
         ],
       },
     ),
-    allowedNodes: list("Proxmox nodes VMs may be placed on.", { type: "string", pattern: proxmoxName }, { minItems: 1 }),
+    allowedNodes: list("Proxmox nodes VMs may be placed on.", { type: "string", pattern: proxmoxName }, { minItems: 1, uniqueItems: true }),
     bridge: str("Bridge of the VMs' NIC.", { pattern: proxmoxName }),
     vlan: int("VLAN tag of the NIC. Absent: untagged.", 1, { maximum: 4094 }),
     storage: str("Storage of full clones; also the storage of the tenant's Proxmox CSI StorageClass.", { pattern: proxmoxName }),

@@ -6,7 +6,7 @@
  */
 import type { PlatformConfig } from "../../config/types.js";
 import { cozystackConfigMapData, installedObjects } from "../../cozystack/index.js";
-import type { KubeClient } from "../client.js";
+import { refOf, type KubeClient } from "../client.js";
 import { WaitTimeoutError } from "../errors.js";
 import type { KubeObject, ObjectRef } from "../object.js";
 import { describeRef } from "../object.js";
@@ -115,10 +115,23 @@ function describeChange(change: Change, dryRun: boolean, secretRefs: ReadonlySet
 export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult> {
   const redact = redactor([input.credentials.tokenSecret]);
   const log = (line: string): void => input.log(redact(line));
-  const dryRun = input.dryRun ?? false;
-  let bundleText = "";
+  const { preflight, bundleText } = await preflightStage(input, redact, log);
+  const changes = await applyStage(input, bundleText, redact, log);
+  const releases = input.waitTimeoutMs ? systemHelmReleases(input.config, bundleText) : [];
+  if (releases.length > 0) {
+    const timeoutMs = input.waitTimeoutMs ?? 0;
+    if (input.dryRun) log(`would wait up to ${Math.round(timeoutMs / 1000)} s for ${releases.length} system HelmReleases to be Ready`);
+    else await waitForReleases(input.client, releases, timeoutMs, log);
+  }
+  return { preflight, changes, releases };
+}
 
-  // 1. Preflight.
+type Redact = (text: string) => string;
+type Log = (line: string) => void;
+
+/** Stage 1: every preflight check; throws BootstrapError naming the failed ones. */
+async function preflightStage(input: BootstrapInput, redact: Redact, log: Log): Promise<{ preflight: PreflightResult[]; bundleText: string }> {
+  let bundleText = "";
   log("preflight:");
   const preflight = await runPreflight({
     client: input.client,
@@ -130,30 +143,31 @@ export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult>
     },
   });
   for (const r of preflight) log(`  ${r.status.padEnd(7)} ${r.name}: ${r.detail}`);
-  const failedChecks = preflight.filter((r) => r.status === "failed");
-  if (failedChecks.length > 0) {
+  const failed = preflight.filter((r) => r.status === "failed");
+  if (failed.length > 0) {
     throw new BootstrapError(
-      redact(`preflight failed: ${failedChecks.map((r) => `${r.name} (${r.detail})`).join("; ")}`),
-      failedChecks.map((r) => r.name),
+      redact(`preflight failed: ${failed.map((r) => `${r.name} (${r.detail})`).join("; ")}`),
+      failed.map((r) => r.name),
     );
   }
+  return { preflight, bundleText };
+}
 
-  // 2. What to apply.
+/** Stage 2: bootstrap's objects, then the installer's, planned (dry run) or applied. */
+async function applyStage(input: BootstrapInput, bundleText: string, redact: Redact, log: Log): Promise<Change[]> {
+  const dryRun = input.dryRun ?? false;
   const own = bootstrapObjects(input.config, bundleText, input.credentials);
   const installerObjects = input.installer ? applyOrder(input.installer.objects) : [];
-  const objects = [...own, ...installerObjects];
   const items = [
     ...own.map((object) => ({ object, fieldManager: bootstrapFieldManager })),
     ...installerObjects.map((object) => ({ object, fieldManager: installerFieldManager })),
   ];
-  const secretRefs = new Set(objects.filter((o) => o.kind === "Secret").map((o) => describeRef({ ...o, name: o.metadata.name, namespace: o.metadata.namespace })));
-  const releases = input.waitTimeoutMs ? systemHelmReleases(input.config, bundleText) : [];
-
-  // 3. Plan or apply.
+  const secretRefs = new Set(items.filter((i) => i.object.kind === "Secret").map((i) => describeRef(refOf(i.object))));
+  const from = input.installer ? `${installerObjects.length} from ${input.installer.source}` : "";
   log(
     dryRun
-      ? `plan (dry run: nothing is changed; ${own.length} bootstrap objects${input.installer ? `, ${installerObjects.length} from ${input.installer.source}` : ""}):`
-      : `applying ${own.length} bootstrap objects${input.installer ? ` and ${installerObjects.length} from ${input.installer.source}` : ""} (server-side apply):`,
+      ? `plan (dry run: nothing is changed; ${own.length} bootstrap objects${from ? `, ${from}` : ""}):`
+      : `applying ${own.length} bootstrap objects${from ? ` and ${from}` : ""} (server-side apply):`,
   );
   const options = { onChange: (c: Change) => log(describeChange(c, dryRun, secretRefs)) };
   let changes: Change[];
@@ -164,23 +178,14 @@ export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult>
   }
   const count = (action: Change["action"]): number => changes.filter((c) => c.action === action).length;
   log(`  ${dryRun ? "would create" : "created"} ${count("create")}, ${dryRun ? "would update" : "updated"} ${count("update")}, unchanged ${count("unchanged")}`);
-
-  // 4. Wait for the system HelmReleases.
-  if (releases.length > 0) {
-    const timeoutMs = input.waitTimeoutMs ?? 0;
-    if (dryRun) {
-      log(`would wait up to ${Math.round(timeoutMs / 1000)} s for ${releases.length} system HelmReleases to be Ready`);
-    } else {
-      await waitForReleases(input.client, releases, timeoutMs, log);
-    }
-  }
-  return { preflight, changes, releases };
+  return changes;
 }
 
 /** Waits for every HelmRelease to be Ready, logging each one that becomes Ready or changes state. */
 export async function waitForReleases(client: KubeClient, releases: readonly ObjectRef[], timeoutMs: number, log: (line: string) => void): Promise<void> {
   log(`waiting up to ${Math.round(timeoutMs / 1000)} s for ${releases.length} system HelmReleases to be Ready:`);
   const ready = new Set<string>();
+  const lastState = new Map<string, string>();
   try {
     await waitFor(client, releases, conditionIs("Ready"), {
       timeoutMs,
@@ -189,7 +194,11 @@ export async function waitForReleases(client: KubeClient, releases: readonly Obj
         const name = describeRef(ref);
         if (done) ready.add(name);
         else ready.delete(name);
-        if (done || object) log(`  [${ready.size}/${releases.length}] ${name}: ${describeCondition(object, "Ready")}`);
+        // One line per change of state, not per status write (Flux rewrites status often).
+        const state = describeCondition(object, "Ready");
+        if (lastState.get(name) === state || (!object && !lastState.has(name))) return;
+        lastState.set(name, state);
+        log(`  [${ready.size}/${releases.length}] ${name}: ${state}`);
       },
     });
   } catch (error) {

@@ -107,7 +107,9 @@ async function cliRows(): Promise<Record<string, string | number>[]> {
     const file = join(dir, "platform.yaml");
     await writeFile(file, printConfig(manyTenants(100)));
     const ms = await timed(() =>
-      execa("npx", ["tsx", "scripts/synth.ts", "--config", file, "--out", join(dir, "out"), "--bundle", join(dir, "bundle.yaml")], { cwd: repoRoot }),
+      execa(join(repoRoot, "node_modules", ".bin", "tsx"), ["scripts/synth.ts", "--config", file, "--out", join(dir, "out"), "--bundle", join(dir, "bundle.yaml")], {
+        cwd: repoRoot,
+      }),
     );
     return [{ measure: "npm run synth as a new process, 100 tenants (tsx start-up included)", ms: Math.round(ms), target: "< 5000 ms", status: ms < 5000 ? "ok" : "MISSED" }];
   });

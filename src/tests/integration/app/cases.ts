@@ -44,7 +44,7 @@ export const equivalenceCases: readonly EquivalenceCase[] = [
               cores: 3,
               memoryMiB: 6104,
               diskGiB: 40,
-              tags: ["team-a", "prod", "team-a"],
+              tags: ["team-a", "prod"],
               allowedNodes: ["pve2", "pve3"],
               labels: { "node-role.kubernetes.io/ingress-nginx": "", "node.cluster.x-k8s.io/pool": "general", "example.com/tier": "web", "zone": "a" },
             },

@@ -179,6 +179,7 @@ describe("bad values fail naming the field", () => {
     ["a bad address", { network: { addressRanges: [{ start: "10.0.0.300", end: "10.0.0.310" }] } }, ["/network/addressRanges/0/start"]],
     ["no DNS server", { network: { dnsServers: [] } }, ["/network/dnsServers"]],
     ["an add-on this chart does not have", { addons: { ingressNginx: { enabled: true } } }, ["/addons", "ingressNginx"]],
+    ["a repeated tag", { nodeGroups: { md0: { tags: ["a", "a"] } } }, ["/nodeGroups/md0/tags"]],
     ["a multi-line SSH key", { sshAuthorizedKeys: ["ssh-ed25519 AAAA\nroot"] }, ["/sshAuthorizedKeys/0"]],
   ];
   it.each(schemaCases)("schema: %s", async (_name, values, expected) => {

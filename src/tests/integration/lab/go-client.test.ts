@@ -1,6 +1,7 @@
 /**
  * A client we did not write drives the lab: the Go program in ./go-client uses the real
- * github.com/luthermonson/go-proxmox module (what capmox uses) for clone → configure →
+ * github.com/luthermonson/go-proxmox module (what capmox uses) for a full clone to shared storage
+ * on another node (capmox's target = any allowed node) → configure →
  * resize → cloud-init ISO → start → agent → stop → delete, with TLS verified against the
  * lab's CA. Needs the Go toolchain (and the Go module proxy on first build).
  */
@@ -63,18 +64,25 @@ describe.skipIf(!goAvailable)("go-proxmox (capmox's client) against the lab", ()
     });
     expect(run.stdout, run.stderr).toContain("ALL STEPS PASSED");
     expect(run.exitCode).toBe(0);
-    for (const step of ["version", "cluster", "template", "node", "nextid", "clone", "configure", "cloud-init", "status", "agent", "stop", "delete"]) {
+    for (const step of ["version", "cluster", "template", "node", "nextid", "target", "clone", "configure", "cloud-init", "status", "agent", "stop", "delete"]) {
       expect(run.stdout).toMatch(new RegExp(`^step ${step}: `, "m"));
     }
     expect(run.stdout).toMatch(/^step version: release 9\.1$/m);
     expect(run.stdout).toMatch(/^step template: 9000 on pve1$/m);
+    // The template's disk is on the shared ceph-vm, so the clone may go to another node.
+    expect(run.stdout).toMatch(/^step target: pve2 storage=ceph-vm$/m);
+    expect(run.stdout).toMatch(/^step clone: \d+ capmox-worker-0 on pve2 scsi0=ceph-vm:vm-\d+-disk-0,discard=on,iothread=1,size=16G providerID=/m);
     // What the client did is visible in the lab: the VM and its disks are gone; the cloud-init ISO was
     // uploaded (imgcopy) and, because the VM carried go-proxmox's cloud-init tag, found and deleted (imgdel).
     const vmid = Number(/^step nextid: (\d+)$/m.exec(run.stdout)?.[1]);
     expect(lab.state.vms.has(vmid)).toBe(false);
-    expect(lab.state.volumes.map((v) => `${v.storage}:${v.volname}`)).toEqual(["local-lvm:base-9000-disk-0"]);
-    const types = [...lab.state.tasks.values()].map((t) => t.type);
-    expect(types).toEqual(["qmclone", "qmconfig", "resize", "imgcopy", "qmconfig", "qmconfig", "qmstart", "qmstop", "imgdel", "qmdestroy"]);
+    expect(lab.state.volumes.map((v) => `${v.storage}:${v.volname}`)).toEqual(["ceph-vm:base-9000-disk-0"]);
+    const tasks = [...lab.state.tasks.values()].map((t) => `${t.node}:${t.type}`);
+    // The clone runs on the template's node; everything after it on the target node.
+    expect(tasks).toEqual([
+      "pve1:qmclone",
+      ...["qmconfig", "resize", "imgcopy", "qmconfig", "qmconfig", "qmstart", "qmstop", "imgdel", "qmdestroy"].map((t) => `pve2:${t}`),
+    ]);
     expect([...lab.state.tasks.values()].every((t) => t.authid === lab.tokens.admin.id && t.exitstatus === "OK")).toBe(true);
   });
 

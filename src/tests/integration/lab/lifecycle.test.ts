@@ -56,7 +56,8 @@ describe("clone → configure → start → agent → stop → delete", () => {
     expect(await waitTask(lab, upid)).toMatchObject({ status: "stopped", exitstatus: "OK", type: "qmclone", node: "pve1" });
     delete lab.state.timing.taskDurations["qmclone"];
     const log = await taskLog(lab, upid);
-    expect(log[0]).toBe("create full clone of drive scsi0 (local-lvm:base-9000-disk-0)");
+    // The template's disk is on the shared ceph-vm; a full clone may still land on a local storage of the same node.
+    expect(log[0]).toBe("create full clone of drive scsi0 (ceph-vm:base-9000-disk-0)");
     expect(log.at(-1)).toBe("TASK OK");
 
     const cfg = await data<Config>(lab, "GET", "/nodes/pve1/qemu/101/config");
@@ -66,7 +67,7 @@ describe("clone → configure → start → agent → stop → delete", () => {
     expect(cfg["template"]).toBeUndefined();
     expect(cfg["cores"]).toBe(2);
     expect(cfg["memory"]).toBe("4096");
-    expect(cfg["scsi0"]).toBe("local-lvm:vm-101-disk-0,discard=on,iothread=1,size=32G");
+    expect(cfg["scsi0"]).toBe("local-lvm:vm-101-disk-0,discard=on,iothread=1,size=16G");
     expect(cfg["net0"]).toMatch(/^virtio=BC:24:11:[0-9A-F]{2}:[0-9A-F]{2}:[0-9A-F]{2},bridge=vmbr0,firewall=1$/);
     expect(cfg["net0"]).not.toBe(tmpl["net0"]);
     expect(cfg["smbios1"]).toMatch(/^uuid=[0-9a-f-]{36}$/);
@@ -90,8 +91,8 @@ describe("clone → configure → start → agent → stop → delete", () => {
     expect(cfg2["serial0"]).toBeUndefined();
     expect(cfg2["net0"]).toMatch(/^virtio=BC:24:11:[0-9A-F:]{8},bridge=vmbr0,tag=100$/);
     expect(cfg2["ide2"]).toBe("local-lvm:vm-101-cloudinit,media=cdrom");
-    expect(cfg2["scsi0"]).toContain("size=40G");
-    const shrink = await data<string>(lab, "PUT", "/nodes/pve1/qemu/101/resize", { json: { disk: "scsi0", size: "10G" } });
+    expect(cfg2["scsi0"]).toBe("local-lvm:vm-101-disk-0,discard=on,iothread=1,size=24G");
+    const shrink = await data<string>(lab, "PUT", "/nodes/pve1/qemu/101/resize", { json: { disk: "scsi0", size: "20G" } });
     expect(await waitTask(lab, shrink)).toMatchObject({ exitstatus: "shrinking disks is not supported" });
     expect((await taskLog(lab, shrink)).at(-1)).toBe("TASK ERROR: shrinking disks is not supported");
 
@@ -146,9 +147,12 @@ describe("clone rules", () => {
   it("makes linked clones of templates by default and refuses storage/format for them", async () => {
     await cloneTemplate(110);
     const cfg = await data<Config>(lab, "GET", "/nodes/pve1/qemu/110/config");
-    expect(cfg["scsi0"]).toBe("local-lvm:base-9000-disk-0/vm-110-disk-0,discard=on,iothread=1,size=32G");
-    const content = await data<Array<Record<string, unknown>>>(lab, "GET", "/nodes/pve1/storage/local-lvm/content?vmid=110");
-    expect(content).toEqual([expect.objectContaining({ volid: "local-lvm:base-9000-disk-0/vm-110-disk-0", parent: "base-9000-disk-0@__base__" })]);
+    expect(cfg["scsi0"]).toBe("ceph-vm:base-9000-disk-0/vm-110-disk-0,discard=on,iothread=1,size=16G");
+    const content = await data<Array<Record<string, unknown>>>(lab, "GET", "/nodes/pve1/storage/ceph-vm/content?vmid=110");
+    expect(content).toEqual([expect.objectContaining({ volid: "ceph-vm:base-9000-disk-0/vm-110-disk-0", parent: "base-9000-disk-0@__base__", size: 16 * 1024 ** 3 })]);
+    // Shared storage: every node sees the same volume; nothing landed on the local storage.
+    expect(await data(lab, "GET", "/nodes/pve3/storage/ceph-vm/content?vmid=110")).toEqual(content);
+    expect(await data(lab, "GET", "/nodes/pve1/storage/local-lvm/content?vmid=110")).toEqual([]);
     const bad = await call(lab, "POST", "/nodes/pve1/qemu/9000/clone", { json: { newid: 111, full: 0, storage: "local-lvm" } });
     expect([bad.status, bad.statusText]).toEqual([500, "parameter 'storage' not allowed for linked clones"]);
     const taken = await call(lab, "POST", "/nodes/pve1/qemu/9000/clone", { json: { newid: 110 } });
@@ -159,23 +163,44 @@ describe("clone rules", () => {
   });
 
   it("refuses a target node with local storage and clones there with shared storage", async () => {
-    const local = await call(lab, "POST", "/nodes/pve1/qemu/9000/clone", { json: { newid: 120, target: "pve2" } });
-    expect(local.statusText).toBe("can't clone VM to node 'pve2' (VM uses local storage)");
+    // The default template sits on the shared ceph-vm: capmox's path, a clone on pve1 with target = another node.
+    const upid = await data<string>(lab, "POST", "/nodes/pve1/qemu/9000/clone", { json: { newid: 120, name: "vm-120", target: "pve2" } });
+    expect(await waitTask(lab, upid)).toMatchObject({ exitstatus: "OK", node: "pve1" });
+    expect((await data<Config>(lab, "GET", "/nodes/pve2/qemu/120/config"))["scsi0"]).toBe("ceph-vm:base-9000-disk-0/vm-120-disk-0,discard=on,iothread=1,size=16G");
+    expect((await call(lab, "GET", "/nodes/pve1/qemu/120/config")).status).toBe(500);
+
+    // The same template with its disk on the node-local local-lvm may not be cloned to another node;
+    // a template on a shared NFS storage may, also as a full clone.
     const base = defaultScenario();
+    const template = base.vms?.[0];
+    if (!template) throw new Error("the default scenario has no template");
     const scenario: Scenario = {
       ...base,
       storages: [...base.storages, { id: "nfs", type: "nfs", content: ["images", "iso"], shared: true }],
-      vms: [{ vmid: 9001, node: "pve1", config: { name: "shared-tmpl", template: 1, scsi0: "nfs:9001/base-9001-disk-0.qcow2,size=8G", net0: "virtio=BC:24:11:00:00:09,bridge=vmbr0" } }],
+      vms: [
+        { ...template, config: { ...template.config, scsi0: "local-lvm:base-9000-disk-0,discard=on,iothread=1,size=32G" } },
+        { vmid: 9001, node: "pve1", config: { name: "shared-tmpl", template: 1, scsi0: "nfs:9001/base-9001-disk-0.qcow2,size=8G", net0: "virtio=BC:24:11:00:00:09,bridge=vmbr0" } },
+      ],
     };
-    const shared = await startLab({ http: true, scenario, taskDurationMs: 10 });
+    const other = await startLab({ http: true, scenario, taskDurationMs: 10 });
     try {
-      const upid = await data<string>(shared, "POST", "/nodes/pve1/qemu/9001/clone", { json: { newid: 130, target: "pve2", full: 1 } });
-      expect(await waitTask(shared, upid)).toMatchObject({ exitstatus: "OK", node: "pve1" });
-      const cfg = await data<Config>(shared, "GET", "/nodes/pve2/qemu/130/config");
+      const local = await call(other, "POST", "/nodes/pve1/qemu/9000/clone", { json: { newid: 120, target: "pve2" } });
+      expect([local.status, local.statusText]).toEqual([500, "can't clone VM to node 'pve2' (VM uses local storage)"]);
+      const localFull = await call(other, "POST", "/nodes/pve1/qemu/9000/clone", { json: { newid: 120, target: "pve2", full: 1 } });
+      expect([localFull.status, localFull.statusText]).toEqual([500, "can't clone VM to node 'pve2' (VM uses local storage)"]);
+      expect(other.state.vms.has(120)).toBe(false);
+      // Without a target the local template still clones, on its own node.
+      const here = await data<string>(other, "POST", "/nodes/pve1/qemu/9000/clone", { json: { newid: 121 } });
+      expect(await waitTask(other, here)).toMatchObject({ exitstatus: "OK", node: "pve1" });
+      expect((await data<Config>(other, "GET", "/nodes/pve1/qemu/121/config"))["scsi0"]).toBe("local-lvm:base-9000-disk-0/vm-121-disk-0,discard=on,iothread=1,size=32G");
+
+      const upid = await data<string>(other, "POST", "/nodes/pve1/qemu/9001/clone", { json: { newid: 130, target: "pve2", full: 1 } });
+      expect(await waitTask(other, upid)).toMatchObject({ exitstatus: "OK", node: "pve1" });
+      const cfg = await data<Config>(other, "GET", "/nodes/pve2/qemu/130/config");
       expect(cfg["scsi0"]).toBe("nfs:130/vm-130-disk-0.qcow2,size=8G");
-      expect((await call(shared, "GET", "/nodes/pve1/qemu/130/config")).status).toBe(500);
+      expect((await call(other, "GET", "/nodes/pve1/qemu/130/config")).status).toBe(500);
     } finally {
-      await shared.stop();
+      await other.stop();
     }
   });
 });

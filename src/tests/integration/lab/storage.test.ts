@@ -28,17 +28,28 @@ function upload(storage: string, filename: string, content: string, extra: Recor
 describe("storage", () => {
   it("lists storages with PVE's 0/1 flags and content filter", async () => {
     const all = await data<Array<Record<string, unknown>>>(lab, "GET", "/nodes/pve1/storage");
-    expect(all.map((s) => s["storage"])).toEqual(["local", "local-lvm"]);
+    expect(all.map((s) => s["storage"])).toEqual(["local", "local-lvm", "ceph-vm"]);
     expect(all[1]).toMatchObject({ type: "lvmthin", content: "images,rootdir", shared: 0, enabled: 1, active: 1 });
+    expect(all[2]).toMatchObject({ type: "rbd", content: "images", shared: 1, enabled: 1, active: 1 });
     const iso = await data<Array<Record<string, unknown>>>(lab, "GET", "/nodes/pve1/storage?content=iso&enabled=1");
     expect(iso.map((s) => s["storage"])).toEqual(["local"]);
+    const images = await data<Array<Record<string, unknown>>>(lab, "GET", "/nodes/pve2/storage?content=images");
+    expect(images.map((s) => s["storage"])).toEqual(["local-lvm", "ceph-vm"]);
     const status = await data<Record<string, number>>(lab, "GET", "/nodes/pve1/storage/local-lvm/status");
     expect(status["total"]).toBe(500 * 1024 ** 3);
-    expect(status["used"]).toBe(32 * 1024 ** 3); // the template's base disk
+    expect(status["used"]).toBe(0); // the template's base disk is on ceph-vm
+    // Shared: one volume list, so every node reports the template's 16 GiB base disk.
+    for (const node of ["pve1", "pve3"]) {
+      const ceph = await data<Record<string, number>>(lab, "GET", `/nodes/${node}/storage/ceph-vm/status`);
+      expect([ceph["total"], ceph["used"]]).toEqual([2000 * 1024 ** 3, 16 * 1024 ** 3]);
+    }
     const missing = await call(lab, "GET", "/nodes/pve1/storage/nope/status");
     expect(missing.statusText).toBe("storage 'nope' does not exist");
     const resources = await data<Array<Record<string, unknown>>>(lab, "GET", "/cluster/resources?type=storage");
-    expect(resources).toHaveLength(6);
+    expect(resources).toHaveLength(9); // PVE lists a shared storage once per node, too
+    expect(resources.filter((r) => r["storage"] === "ceph-vm").map((r) => [r["id"], r["shared"], r["disk"]])).toEqual(
+      ["pve1", "pve2", "pve3"].map((n) => [`storage/${n}/ceph-vm`, 1, 16 * 1024 ** 3]),
+    );
     expect(resources[0]).toMatchObject({ id: "storage/pve1/local", type: "storage", plugintype: "dir", status: "available" });
   });
 

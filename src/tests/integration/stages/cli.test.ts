@@ -14,7 +14,7 @@ import { printConfig } from "../../../config/index.js";
 import { startLab, type LabHandle } from "../../../lab/index.js";
 import { repoRoot } from "../../../paths.js";
 import { parseJunit } from "../../support/junit.js";
-import { createdVms, createdVolumes, labConfig, startSharedLab } from "./lab-setup.js";
+import { createdVms, createdVolumes, labConfig } from "./lab-setup.js";
 
 let lab: LabHandle | undefined;
 let dir: string;
@@ -92,7 +92,7 @@ describe("npm run test:stage", () => {
   });
 
   it("all: stages 1 and 2 pass, 3 to 8 are reported as not implemented (JSON and JUnit)", async () => {
-    lab = await startSharedLab();
+    lab = await startLab();
     const config = join(dir, "platform.yaml");
     await writeFile(config, printConfig(labConfig(lab)));
     const env = { PROXMOX_SECRET: lab.tokens.admin.secret, CI: "1", PATH: process.env.PATH ?? "" };

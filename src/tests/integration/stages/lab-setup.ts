@@ -2,32 +2,20 @@
  * Lab wiring for the stage and VM-test integration tests. The stages never import the lab;
  * these helpers hand them a real HTTPS client pointed at a lab on 127.0.0.1.
  *
- * `sharedScenario()` is the lab's default scenario with the template's disk on a shared Ceph
- * RBD storage, because capmox clones the template on its node with `target` = another node,
- * which Proxmox (and the lab) only allow from and to shared storage. `labConfig()` is the
- * built-in default config pointed at that lab.
+ * `labConfig()` is the built-in default config pointed at a lab started with the default
+ * scenario (whose template disk sits on the shared storage `ceph-vm`, as capmox needs).
  */
 import { defaultConfig, type PlatformConfig } from "../../../config/index.js";
-import { defaultScenario, startLab, type LabHandle, type Scenario, type StartLabOptions } from "../../../lab/index.js";
+import { defaultScenario, type LabHandle, type Scenario } from "../../../lab/index.js";
 import { createProxmoxClient, type HttpProxmoxApi } from "../../../proxmox/index.js";
 import { type StageInput, resolveTimeouts, type Timeouts } from "../../../stages/index.js";
 
-export const SHARED_STORAGE = "ceph-vm";
+export const SHARED_STORAGE = defaultConfig().proxmox.diskStorage;
 /** Secret of the least-privilege capmox token of `leastPrivilegeScenario()` (a lab-only value). */
 export const CAPMOX_TOKEN = { id: "capmox@pve!capi", secret: "5d0a6c7e-1b2f-4c3d-9e8f-a1b2c3d4e5f6" };
 
-export function sharedScenario(base: Scenario = defaultScenario()): Scenario {
-  return {
-    ...base,
-    storages: [...base.storages, { id: SHARED_STORAGE, type: "rbd", content: ["images"], shared: true, totalGiB: 2000 }],
-    vms: (base.vms ?? []).map((vm) =>
-      vm.vmid === 9000 ? { ...vm, config: { ...vm.config, scsi0: `${SHARED_STORAGE}:base-9000-disk-0,discard=on,iothread=1,size=32G` } } : vm,
-    ),
-  };
-}
-
 /** Adds capmox@pve with a token holding exactly what capmox, CSI and CCM need (pool capi). */
-export function leastPrivilegeScenario(base: Scenario = sharedScenario()): Scenario {
+export function leastPrivilegeScenario(base: Scenario = defaultScenario()): Scenario {
   const user = "capmox@pve";
   return {
     ...base,
@@ -46,17 +34,12 @@ export function leastPrivilegeScenario(base: Scenario = sharedScenario()): Scena
   };
 }
 
-export function startSharedLab(options: StartLabOptions = {}): Promise<LabHandle> {
-  return startLab({ scenario: sharedScenario(), ...options });
-}
-
-/** The built-in default config for a lab: its URL and certificate pin, the shared disk storage, disks as big as the template's. */
+/** The built-in default config for a lab: its URL and certificate pin. */
 export function labConfig(lab: LabHandle, over: Partial<PlatformConfig["proxmox"]> = {}): PlatformConfig {
   const base = defaultConfig();
   return {
     ...base,
-    proxmox: { ...base.proxmox, url: lab.url, tls: { insecure: false, fingerprint: lab.fingerprint! }, diskStorage: SHARED_STORAGE, ...over },
-    tenants: base.tenants.map((t) => ({ ...t, nodeGroups: t.nodeGroups.map((g) => ({ ...g, diskGiB: 32 })) })),
+    proxmox: { ...base.proxmox, url: lab.url, tls: { insecure: false, fingerprint: lab.fingerprint! }, ...over },
   };
 }
 

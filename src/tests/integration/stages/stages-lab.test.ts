@@ -14,7 +14,6 @@ import {
   labConfig,
   leastPrivilegeScenario,
   stageInput,
-  startSharedLab,
 } from "./lab-setup.js";
 import { startLab } from "../../../lab/index.js";
 
@@ -45,7 +44,7 @@ async function runBoth(): Promise<RunResult> {
 
 describe("stages 1 and 2 against the lab", () => {
   it("pass on a sound cluster, and the JUnit report says so", async () => {
-    lab = await startSharedLab();
+    lab = await startLab();
     api = labClient(lab);
     const run = await runBoth();
     const notPassed = run.stages.flatMap((s) => s.checks).filter((c) => c.verdict !== "passed");
@@ -76,7 +75,7 @@ describe("stages 1 and 2 against the lab", () => {
   });
 
   it("a bridge missing on one node turns exactly that node's bridge check red", async () => {
-    lab = await startSharedLab();
+    lab = await startLab();
     api = labClient(lab);
     lab.state.nodes.get("pve2")!.bridges = [{ name: "vmbr1", vlanAware: true, ports: "eno2" }];
     const result = await runStage(2, stageInput(lab, labConfig(lab), api));
@@ -86,7 +85,7 @@ describe("stages 1 and 2 against the lab", () => {
   });
 
   it("an offline node turns exactly its online check red; what lives on it is not checked", async () => {
-    lab = await startSharedLab();
+    lab = await startLab();
     api = labClient(lab);
     lab.state.nodes.get("pve3")!.online = false;
     const result = await runStage(2, stageInput(lab, labConfig(lab), api));
@@ -102,7 +101,7 @@ describe("stages 1 and 2 against the lab", () => {
   });
 
   it("a PVE cloud-init drive on the template's ide0 turns exactly that check red", async () => {
-    lab = await startSharedLab();
+    lab = await startLab();
     api = labClient(lab);
     lab.state.vms.get(9000)!.config.ide0 = `${SHARED_STORAGE}:vm-9000-cloudinit,media=cdrom`;
     const result = await runStage(2, stageInput(lab, labConfig(lab), api));
@@ -111,7 +110,7 @@ describe("stages 1 and 2 against the lab", () => {
   });
 
   it("a guest using an address of the VM ranges turns exactly the IP check red", async () => {
-    lab = await startSharedLab();
+    lab = await startLab();
     api = labClient(lab);
     lab.state.vms.set(120, {
       vmid: 120,
@@ -154,7 +153,7 @@ describe("privileges against the lab (least-privilege token)", () => {
   });
 
   it("a wrong secret fails the token check and blocks the checks that need it", async () => {
-    lab = await startSharedLab();
+    lab = await startLab();
     api = labClient(lab, { id: lab.tokens.admin.id, secret: "00000000-0000-0000-0000-000000000000" });
     const result = await runStage(1, stageInput(lab, labConfig(lab), api));
     expectOnlyRed(result, "api.auth");
@@ -162,7 +161,7 @@ describe("privileges against the lab (least-privilege token)", () => {
   });
 
   it("the /api2/json URL trap turns exactly the URL check red", async () => {
-    lab = await startSharedLab();
+    lab = await startLab();
     api = labClient(lab);
     const config = labConfig(lab, { url: `${lab.url}/api2/json` });
     const result = await runStage(1, { ...stageInput(lab, config, api), configuredUrl: `${lab.url}/api2/json` });
@@ -171,7 +170,7 @@ describe("privileges against the lab (least-privilege token)", () => {
   });
 
   it("an unpinned self-signed certificate turns the TLS check red, naming its fingerprint", async () => {
-    lab = await startSharedLab();
+    lab = await startLab();
     api = labClient(lab);
     const result = await runStage(1, { ...stageInput(lab, labConfig(lab), api), tls: {} });
     expectOnlyRed(result, "api.tls");

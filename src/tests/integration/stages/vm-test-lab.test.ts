@@ -4,12 +4,12 @@
  * race) it leaves no VM and no disk behind and never touches a VM it did not create.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { startLab, type FaultRule, type LabHandle } from "../../../lab/index.js";
+import { defaultScenario, startLab, type FaultRule, type LabHandle } from "../../../lab/index.js";
 import type { HttpProxmoxApi, ProxmoxApi } from "../../../proxmox/index.js";
 import { type StageResult, renderJunit } from "../../../stages/index.js";
 import { OWNER_TAG, newRunId, runVmTest, type VmTestInput } from "../../../vmtest/index.js";
 import { parseJunit } from "../../support/junit.js";
-import { CAPMOX_TOKEN, createdVms, createdVolumes, labClient, labConfig, leastPrivilegeScenario, sharedScenario, testTimeouts } from "./lab-setup.js";
+import { CAPMOX_TOKEN, createdVms, createdVolumes, labClient, labConfig, leastPrivilegeScenario, testTimeouts } from "./lab-setup.js";
 
 let lab: LabHandle | undefined;
 let api: HttpProxmoxApi | undefined;
@@ -23,7 +23,7 @@ afterEach(async () => {
 
 async function start(options: { faults?: FaultRule[]; taskDurationMs?: number; seed?: number } = {}): Promise<LabHandle> {
   lab = await startLab({
-    scenario: { ...sharedScenario(), faults: options.faults ?? [], seed: options.seed ?? 7 },
+    scenario: { ...defaultScenario(), faults: options.faults ?? [], seed: options.seed ?? 7 },
     taskDurationMs: options.taskDurationMs ?? 20,
   });
   api = labClient(lab);

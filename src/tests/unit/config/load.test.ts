@@ -43,7 +43,7 @@ describe("the built-in default config", () => {
     expect(c.proxmox.secret).toEqual({ env: "PROXMOX_SECRET" });
     expect(c.proxmox.allowedNodes).toEqual(["pve1", "pve2", "pve3"]);
     expect(c.proxmox.template).toEqual({ kind: "id", templateId: 9000, sourceNode: "pve1" });
-    expect([c.proxmox.bridge, c.proxmox.diskStorage, c.proxmox.isoStorage]).toEqual(["vmbr0", "local-lvm", "local"]);
+    expect([c.proxmox.bridge, c.proxmox.diskStorage, c.proxmox.isoStorage]).toEqual(["vmbr0", "ceph-vm", "local"]);
     expect(c.tenants).toHaveLength(1);
     expect(c.tenants[0]!.nodeGroups).toHaveLength(1);
   });
@@ -215,5 +215,19 @@ describe("print", () => {
     const c = parseConfig(text);
     expect(parseConfig(printConfig(c))).toStrictEqual(c);
     expect(parse(printConfig(c)).proxmox.template).toEqual({ templateId: 9000, sourceNode: "pve1" });
+  });
+});
+
+describe("stages settings", () => {
+  it("passes timeout overrides through to the stages", () => {
+    const c = parseConfig(userConfig((c) => (c.stages = { timeouts: { "vm.agent": "90s", "poll.task": 250 } })));
+    expect(c.stages).toEqual({ timeouts: { "vm.agent": "90s", "poll.task": 250 } });
+  });
+
+  it("rejects a timeout that is no duration, naming its path", () => {
+    const issues = issuesOf(userConfig((c) => (c.stages = { timeouts: { "vm.agent": "soon" } })));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ path: 'stages.timeouts["vm.agent"]', value: "soon" });
+    expect(issues[0]!.message).toContain("90s");
   });
 });

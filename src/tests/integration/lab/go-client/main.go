@@ -1,6 +1,6 @@
 // Command go-client drives a Proxmox VE API the way capmox does, with the real
-// github.com/luthermonson/go-proxmox module: clone a template, configure it, resize its
-// disk, inject a cloud-init ISO, start it, talk to the guest agent, stop and delete it.
+// github.com/luthermonson/go-proxmox module: full-clone a template to a shared storage on
+// another node (capmox's target = any allowed node), configure it, resize its disk, inject a cloud-init ISO, start it, talk to the guest agent, stop and delete it.
 // The lab's integration test runs it against the lab; it works the same against a real PVE.
 //
 // Environment: PROXMOX_URL (no /api2/json), PROXMOX_TOKEN, PROXMOX_SECRET, PROXMOX_CA_FILE.
@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -116,14 +117,24 @@ func main() {
 	check("checkid", free && !taken, "CheckID(%d)=%v CheckID(%d)=%v", newid, free, tmplID, taken)
 	step("nextid", "%d", newid)
 
+	// Like capmox: the clone request goes to the template's node with target = another node,
+	// which PVE allows only when the disks are on shared storage.
+	storage := sharedImageStorage(ctx, node)
+	target := otherOnlineNode(cluster, tmplNode)
+	step("target", "%s storage=%s", target, storage)
+
 	name := "capmox-worker-0"
 	_, task, err := tmpl.Clone(ctx, &proxmox.VirtualMachineCloneOptions{
-		NewID: newid, Name: name, Full: true, Storage: "local-lvm", Format: "qcow2",
+		NewID: newid, Name: name, Full: true, Storage: storage, Target: target,
 	})
 	if err != nil {
 		fail("clone", err)
 	}
 	wait(ctx, "clone", task)
+	node, err = client.Node(ctx, target)
+	if err != nil {
+		fail("clone", err)
+	}
 	vm, err := node.VirtualMachine(ctx, newid)
 	if err != nil {
 		fail("clone", err)
@@ -132,7 +143,9 @@ func main() {
 	check("clone", vm.Name == name && uuid != nil, "name=%q smbios1=%q", vm.Name, vm.VirtualMachineConfig.SMBios1)
 	tmplUUID := uuidRE.FindStringSubmatch(tmpl.VirtualMachineConfig.SMBios1)
 	check("clone", tmplUUID == nil || tmplUUID[2] != uuid[2], "clone kept the template's SMBIOS uuid")
-	step("clone", "%d %s providerID=proxmox://%s", newid, vm.Name, uuid[2])
+	scsi0 := vm.VirtualMachineConfig.SCSIs["scsi0"]
+	check("clone", vm.Node == target && strings.HasPrefix(scsi0, storage+":"), "node=%q scsi0=%q", vm.Node, scsi0)
+	step("clone", "%d %s on %s scsi0=%s providerID=proxmox://%s", newid, vm.Name, vm.Node, scsi0, uuid[2])
 
 	task, err = vm.Config(ctx,
 		proxmox.VirtualMachineOption{Name: "cores", Value: 4},
@@ -231,4 +244,33 @@ func main() {
 	check("delete", err == nil && free, "CheckID(%d) after delete: %v %v", newid, free, err)
 	step("delete", "%v", err)
 	fmt.Println("ALL STEPS PASSED")
+}
+
+// sharedImageStorage is the first enabled storage of node that holds VM images and is
+// shared between nodes (the only kind a clone to another node may use).
+func sharedImageStorage(ctx context.Context, node *proxmox.Node) string {
+	storages, err := node.Storages(ctx)
+	if err != nil {
+		fail("storage", err)
+	}
+	for _, s := range storages {
+		if s.Enabled == 1 && s.Shared == 1 && strings.Contains(","+s.Content+",", ",images,") {
+			return s.Name
+		}
+	}
+	fail("storage", fmt.Errorf("node %s has no enabled shared storage for images among %d storages", node.Name, len(storages)))
+	return ""
+}
+
+// otherOnlineNode is the first online cluster node (by name) other than exclude.
+func otherOnlineNode(cluster *proxmox.Cluster, exclude string) string {
+	var names []string
+	for _, n := range cluster.Nodes {
+		if n.Online == 1 && n.Name != exclude {
+			names = append(names, n.Name)
+		}
+	}
+	check("target", len(names) > 0, "no online node besides %s among %d", exclude, len(cluster.Nodes))
+	sort.Strings(names)
+	return names[0]
 }
