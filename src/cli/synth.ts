@@ -12,7 +12,7 @@ import { parseAllDocuments } from "yaml";
 import { renderBundle } from "../bundles/index.js";
 import { renderTenants } from "../capi/index.js";
 import { configJsonSchema, ConfigError, loadConfig, printConfig, type PlatformConfig } from "../config/index.js";
-import { renderOverlay } from "../cozystack/index.js";
+import { renderOverlay, upstreamChartStatus } from "../cozystack/index.js";
 import { renderTenantResources } from "../cozystack/app/index.js";
 import { formatValidationIssues, validateObjects, type ValidationIssue } from "../crds/index.js";
 import { repoRoot } from "../paths.js";
@@ -179,6 +179,11 @@ export async function runSynth(args: readonly string[], io: CliIo): Promise<numb
     const config = await loadConfig(command.configFile === undefined ? {} : { file: command.configFile });
     const written = await synth(config, command);
     io.stdout(summary(written, io.cwd, command.check));
+    const missing = upstreamChartStatus().filter((c) => !c.vendored);
+    if (missing.length > 0) {
+      // The overlay still names them as dependencies; CozyStack's build needs them present.
+      io.stderr(`synth: not vendored yet (run \`npm run vendor\` on a machine with internet): ${missing.map((c) => c.chart).join(", ")}\n`);
+    }
     return 0;
   } catch (error) {
     io.stderr(`synth: nothing written: ${describeError(error)}\n`);

@@ -143,24 +143,26 @@ const clone: Handler = (ctx) => {
   if (format !== undefined && !full) throw businessError("parameter 'format' not allowed for linked clones");
 
   const disks: DiskPlan[] = [];
-  let shared = true;
+  // As PVE: a clone may go to another node only when every source disk is on shared
+  // storage, and an explicit target storage must then be shared too.
+  let sourceShared = true;
   for (const [key, value] of Object.entries(source.config)) {
     if (!isDriveKey(key) || key.startsWith("unused")) continue;
     if (isCdrom(value) && !isCloudinitDrive(value)) continue;
     const volid = driveVolume(value);
     if (!volid) continue;
+    if (ctx.state.storages.get(volidStorage(volid))?.shared !== true) sourceShared = false;
     const dst = full && storage !== undefined ? storage : volidStorage(volid);
     ctx.access.check(ctx.auth.authid, `/storage/${dst}`, ["Datastore.AllocateSpace"]);
     const st = ctx.state.storages.get(dst);
     if (!st) throw businessError(`storage '${dst}' does not exist`);
-    if (!st.shared) shared = false;
     disks.push({ key, value, volid, storage: dst });
   }
   if (storage !== undefined) {
     const st = imageStorage(ctx.state, storage, target ?? node);
-    if (!st.shared) shared = false;
+    if (target !== undefined && !st.shared) throw businessError(`can't clone to non-shared storage '${storage}'`);
   }
-  if (target !== undefined && !shared) throw businessError(`can't clone VM to node '${target}' (VM uses local storage)`);
+  if (target !== undefined && !sourceShared) throw businessError(`can't clone VM to node '${target}' (VM uses local storage)`);
   for (const [key, value] of Object.entries(source.config)) {
     if (!/^net\d+$/.test(key)) continue;
     const bridge = nicBridge(value);

@@ -188,6 +188,12 @@ describe("clone rules", () => {
       expect([local.status, local.statusText]).toEqual([500, "can't clone VM to node 'pve2' (VM uses local storage)"]);
       const localFull = await call(other, "POST", "/nodes/pve1/qemu/9000/clone", { json: { newid: 120, target: "pve2", full: 1 } });
       expect([localFull.status, localFull.statusText]).toEqual([500, "can't clone VM to node 'pve2' (VM uses local storage)"]);
+      // The source decides, as in PVE: a local template may not go to a shared storage on another node either,
+      const toShared = await call(other, "POST", "/nodes/pve1/qemu/9000/clone", { json: { newid: 120, target: "pve2", full: 1, storage: "nfs" } });
+      expect([toShared.status, toShared.statusText]).toEqual([500, "can't clone VM to node 'pve2' (VM uses local storage)"]);
+      // and a shared template may not go to a node-local storage on another node.
+      const toLocal = await call(other, "POST", "/nodes/pve1/qemu/9001/clone", { json: { newid: 120, target: "pve2", full: 1, storage: "local-lvm" } });
+      expect([toLocal.status, toLocal.statusText]).toEqual([500, "can't clone to non-shared storage 'local-lvm'"]);
       expect(other.state.vms.has(120)).toBe(false);
       // Without a target the local template still clones, on its own node.
       const here = await data<string>(other, "POST", "/nodes/pve1/qemu/9000/clone", { json: { newid: 121 } });

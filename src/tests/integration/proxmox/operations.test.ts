@@ -86,13 +86,13 @@ describe("cluster and nodes", () => {
 describe("storage", () => {
   it("storage configuration, per-node status and content", async () => {
     const config = await api.storages();
-    expect(config.map((s) => s.storage).sort()).toEqual(expect.arrayContaining(["local", "local-lvm"]));
+    expect(config.map((s) => s.storage).sort()).toEqual(expect.arrayContaining(["ceph-vm", "local", "local-lvm"]));
     const iso = await api.nodeStorages("pve1", { content: "iso", enabled: true });
     expect(iso.map((s) => s.storage)).toEqual(["local"]);
     expect(iso[0]!.total).toBeGreaterThan(0);
-    const images = await api.storageContent("pve1", "local-lvm", { content: "images" });
-    expect(images.map((v) => v.volid)).toContain("local-lvm:base-9000-disk-0");
-    expect(images.find((v) => v.volid === "local-lvm:base-9000-disk-0")?.vmid).toBe(9000);
+    const images = await api.storageContent("pve1", "ceph-vm", { content: "images" });
+    expect(images.map((v) => v.volid)).toContain("ceph-vm:base-9000-disk-0");
+    expect(images.find((v) => v.volid === "ceph-vm:base-9000-disk-0")?.vmid).toBe(9000);
   });
 
   it("uploads an ISO from memory and from a file", async () => {
@@ -137,7 +137,7 @@ describe("a VM's life", () => {
     expect(updated.description).toBeUndefined();
 
     await api.waitForTask(await api.resizeVmDisk("pve1", vmid, "scsi0", "+10G"));
-    expect((await api.vmConfig("pve1", vmid)).scsi0).toMatch(/size=42G/);
+    expect((await api.vmConfig("pve1", vmid)).scsi0).toMatch(/size=26G/); // the template's 16G + 10G
 
     expect((await api.vmStatus("pve1", vmid)).status).toBe("stopped");
     await api.waitForTask(await api.startVm("pve1", vmid));
