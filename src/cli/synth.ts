@@ -123,7 +123,12 @@ export function parseSynthArgs(args: readonly string[], cwd: string): SynthComma
     throw new UsageError((cause as Error).message, { cause });
   }
   if (values.help) return { kind: "help" };
-  if (values["print-default-config"]) return { kind: "print-default-config" };
+  if (values["print-default-config"]) {
+    // It prints the built-in config only: a --config or --check next to it would be silently ignored.
+    const other = (["config", "out", "bundle", "check"] as const).filter((key) => values[key] !== undefined && values[key] !== false);
+    if (other.length > 0) throw new UsageError(`--print-default-config takes no other option (got ${other.map((k) => `--${k}`).join(", ")})`);
+    return { kind: "print-default-config" };
+  }
   for (const key of ["config", "out", "bundle"] as const) {
     if (values[key] === "") throw new UsageError(`--${key} needs a non-empty value`);
   }

@@ -172,7 +172,7 @@ export async function ensureBinary(spec: GoBinarySpec, options: BuildOptions = {
     log(`${spec.binary} ${cached.version}: cached at ${cached.path}`);
     return cached;
   }
-  if (!go) throw new Error(`cannot build ${spec.binary}: no \`go\` on PATH (install Go ≥ 1.24 from https://go.dev/dl/)`);
+  if (!go) throw new Error(`cannot build ${spec.binary}: no \`go\` on PATH (install Go ≥ 1.26 from https://go.dev/dl/)`);
   const version = pinnedVersion(spec);
   const dir = binaryDir(spec, version);
   mkdirSync(dir, { recursive: true });

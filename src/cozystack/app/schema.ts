@@ -167,6 +167,9 @@ export function valuesSchema(config: PlatformConfig): JsonSchema {
   const schema: JsonSchema = {
     title: "Kubernetes on Proxmox VE",
     type: "object",
+    // values = the custom resource's spec: a misspelt or KubeVirt-only top-level field
+    // (upstream's `host`) is an error too, not silently ignored.
+    additionalProperties: false,
     properties: {
       version: str("Kubernetes version, vMAJOR.MINOR.PATCH.", { pattern: versionPattern(config) }),
       storageClass: str("Name of the default StorageClass the Proxmox CSI plugin creates in the tenant cluster.", { pattern: dnsLabel }),

@@ -80,16 +80,31 @@ function halt(vm: LabVm): void {
   vm.execs.clear();
 }
 
+/**
+ * PVE's worker takes the config lock and checks `lock:` when it starts, so a start issued
+ * while a clone still holds `lock: clone` fails even when the clone ends before our task
+ * would: the lock seen at request time decides, and the effect re-checks the live VM.
+ */
 function powerTask(
   ctx: HandlerContext,
   type: string,
   effect: (vm: LabVm) => readonly string[] | void,
+  options: { readonly lockChecked?: boolean } = {},
 ): string {
   const vm = vmOf(ctx);
   const node = vm.node;
   const vmid = vm.vmid;
   ctx.rootOnly("skiplock", "keepActive", "migratedfrom", "stateuri", "targetstorage");
-  return ctx.startTask({ node, type, id: String(vmid), work: () => effect(liveVm(ctx.state, node, vmid)) });
+  const lockAtStart = options.lockChecked === false || ctx.flag("skiplock") === true ? undefined : vm.config["lock"];
+  return ctx.startTask({
+    node,
+    type,
+    id: String(vmid),
+    work: () => {
+      if (lockAtStart !== undefined) throw new Error(`VM is locked (${lockAtStart})`);
+      return effect(liveVm(ctx.state, node, vmid));
+    },
+  });
 }
 
 const start: Handler = (ctx) =>
@@ -154,10 +169,15 @@ const suspend: Handler = (ctx) =>
   });
 
 const resume: Handler = (ctx) =>
-  powerTask(ctx, "qmresume", (vm) => {
-    if (vm.status !== "running") throw new Error(`VM ${vm.vmid} not running`);
-    vm.qmpstatus = "running";
-  });
+  powerTask(
+    ctx,
+    "qmresume",
+    (vm) => {
+      if (vm.status !== "running") throw new Error(`VM ${vm.vmid} not running`);
+      vm.qmpstatus = "running";
+    },
+    { lockChecked: false },
+  );
 
 export const powerHandlers: Record<string, Handler> = {
   "GET /nodes/{node}/qemu/{vmid}/status/current": current,

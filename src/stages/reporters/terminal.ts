@@ -155,6 +155,8 @@ export function renderTable(run: RunResult, options: { color: boolean; width?: n
   if (notImplemented.length > 0) {
     lines.push(paint("yellow", `Not implemented yet (not run, not counted as passed): stage ${notImplemented.join(", ")}`));
   }
-  lines.push(run.ok ? paint("green", "Result: all checks passed") : paint("red", "Result: FAILED"));
+  const ran = run.stages.filter((s) => s.verdict === "passed" || s.verdict === "failed").map((s) => s.stage);
+  const scope = notImplemented.length > 0 ? ` of stage ${ran.join(", ")}` : "";
+  lines.push(run.ok ? paint("green", `Result: all checks${scope} passed`) : paint("red", "Result: FAILED"));
   return `${lines.join("\n")}\n`;
 }

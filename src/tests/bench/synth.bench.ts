@@ -58,7 +58,7 @@ async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 
 async function synthRows(): Promise<Record<string, string | number>[]> {
   const rows: Record<string, string | number>[] = [];
-  await synth(manyTenants(1), { outDir: await mkdtemp(join(tmpdir(), "synth-warm-")), bundleFile: join(tmpdir(), `warm-${process.pid}.yaml`) });
+  await withTemp((dir) => synth(manyTenants(1), { outDir: join(dir, "out"), bundleFile: join(dir, "bundle.yaml") }));
   const totals = new Map<number, number>();
   for (const n of [1, 10, 100]) {
     const config = manyTenants(n);

@@ -23,7 +23,7 @@ function checkAvailability(): KubeTierAvailability {
   if (go.status === 0) return { available: true, note: `${cached.missing}; building it now with ${go.stdout.trim()}` };
   return {
     available: false,
-    note: `${cached.missing}, and there is no Go toolchain to build it (${go.error?.message ?? go.stderr.trim()}). Install Go ≥ 1.24 and run \`npm run kube:binaries\`.`,
+    note: `${cached.missing}, and there is no Go toolchain to build it (${go.error?.message ?? go.stderr.trim()}). Install Go ≥ 1.26 and run \`npm run kube:binaries\`.`,
   };
 }
 

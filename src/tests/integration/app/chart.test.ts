@@ -179,6 +179,8 @@ describe("bad values fail naming the field", () => {
     ["a bad address", { network: { addressRanges: [{ start: "10.0.0.300", end: "10.0.0.310" }] } }, ["/network/addressRanges/0/start"]],
     ["no DNS server", { network: { dnsServers: [] } }, ["/network/dnsServers"]],
     ["an add-on this chart does not have", { addons: { ingressNginx: { enabled: true } } }, ["/addons", "ingressNginx"]],
+    ["a misspelt top-level field", { verison: "v1.32.6" }, ["verison", "not allowed"]],
+    ["KubeVirt's top-level host", { host: "demo.example.org" }, ["host", "not allowed"]],
     ["a repeated tag", { nodeGroups: { md0: { tags: ["a", "a"] } } }, ["/nodeGroups/md0/tags"]],
     ["a multi-line SSH key", { sshAuthorizedKeys: ["ssh-ed25519 AAAA\nroot"] }, ["/sshAuthorizedKeys/0"]],
   ];

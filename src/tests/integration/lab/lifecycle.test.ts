@@ -228,6 +228,24 @@ describe("start failures and state edits", () => {
     expect(await waitTask(lab, tmplStart)).toMatchObject({ exitstatus: "you can't start a vm if it's a template" });
   });
 
+  it("fails a start issued under lock: clone, even when the clone ends first", async () => {
+    // PVE's start worker checks the lock as it begins; a client that skips waiting for the clone task must see it.
+    lab.state.timing.taskDurations["qmclone"] = 100;
+    lab.state.timing.taskDurations["qmstart"] = 400;
+    try {
+      const clone = await data<string>(lab, "POST", "/nodes/pve1/qemu/9000/clone", { json: { newid: 145, name: "early-start" } });
+      const start = await data<string>(lab, "POST", "/nodes/pve1/qemu/145/status/start");
+      expect((await waitTask(lab, clone)).exitstatus).toBe("OK");
+      expect((await data<Config>(lab, "GET", "/nodes/pve1/qemu/145/config"))["lock"]).toBeUndefined();
+      expect(await waitTask(lab, start)).toMatchObject({ status: "stopped", exitstatus: "VM is locked (clone)" });
+      expect((await taskLog(lab, start)).at(-1)).toBe("TASK ERROR: VM is locked (clone)");
+      expect((await data<Config>(lab, "GET", "/nodes/pve1/qemu/145/status/current"))["status"]).toBe("stopped");
+    } finally {
+      delete lab.state.timing.taskDurations["qmclone"];
+      delete lab.state.timing.taskDurations["qmstart"];
+    }
+  });
+
   it("answers agent errors as PVE does", async () => {
     await cloneTemplate(150, { full: 1 });
     await data(lab, "PUT", "/nodes/pve1/qemu/150/config", { json: { agent: "0" } });

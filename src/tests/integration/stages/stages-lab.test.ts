@@ -15,7 +15,7 @@ import {
   leastPrivilegeScenario,
   stageInput,
 } from "./lab-setup.js";
-import { startLab } from "../../../lab/index.js";
+import { defaultScenario, startLab } from "../../../lab/index.js";
 
 let lab: LabHandle | undefined;
 let api: HttpProxmoxApi | undefined;
@@ -124,6 +124,37 @@ describe("stages 1 and 2 against the lab", () => {
     expectOnlyRed(result, "network.ip-ranges");
     expect(check(result, "network.ip-ranges").reason).toContain("10.0.0.150 used by VM 120 (legacy-db) on pve2 via ipconfig0");
   });
+});
+
+describe("stage 1: version and latency against the lab", () => {
+  it("an unsupported PVE release turns exactly the version check red", async () => {
+    lab = await startLab({ scenario: { ...defaultScenario(), version: { version: "10.0.1", release: "10.0", repoid: "0badc0de" } } });
+    api = labClient(lab);
+    const result = await runStage(1, stageInput(lab, labConfig(lab), api));
+    expectOnlyRed(result, "api.pve-version");
+    expect(check(result, "api.pve-version").reason).toContain("Proxmox VE 10.0.1 is newer than the supported releases (8.x, 9.x)");
+    await lab.stop();
+
+    // An older release: the version check says to upgrade. (The lab's ACLs stay PVE 9's, so
+    // the privilege checks, which then expect PVE 8 names, are not asserted here.)
+    lab = await startLab({ scenario: { ...defaultScenario(), version: { version: "7.4-18", release: "7.4", repoid: "b1f94095" } } });
+    api.close();
+    api = labClient(lab);
+    const old = await runStage(1, stageInput(lab, labConfig(lab), api));
+    expect(check(old, "api.pve-version")).toMatchObject({ verdict: "failed", reason: expect.stringContaining("7.4-18 is older than the supported releases") });
+    expect(check(old, "api.pve-version").fix).toContain("upgrade the cluster to PVE 8.4 or 9.x");
+  });
+
+  it("a slow API (p95 over 2 s) turns exactly the latency check red, with its figures", async () => {
+    lab = await startLab();
+    api = labClient(lab);
+    // Two of the twenty samples over the 2 s criterion put the nearest-rank p95 over it.
+    lab.faults.add({ match: "GET /nodes", latencyMs: 2_100, count: 2 });
+    const result = await runStage(1, stageInput(lab, labConfig(lab), api));
+    expectOnlyRed(result, "api.latency");
+    expect(check(result, "api.latency").reason).toContain("API responses are too slow");
+    expect(Number(result.figures["api.latency.p95Ms"])).toBeGreaterThan(2_000);
+  }, 30_000);
 });
 
 describe("privileges against the lab (least-privilege token)", () => {

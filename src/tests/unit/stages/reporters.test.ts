@@ -121,6 +121,12 @@ describe("terminal reporter", () => {
     expect(text).not.toMatch(/\u001b\[/);
   });
 
+  it("says which stages a passing run covered when some are not implemented", () => {
+    const passing: StageResult = { ...stage1, verdict: "passed", checks: stage1.checks.filter((c) => c.verdict !== "failed") };
+    expect(renderTable({ ...run, stages: [passing, stage3], ok: true }, { color: false })).toContain("Result: all checks of stage 1 passed");
+    expect(renderTable({ ...run, stages: [passing], ok: true }, { color: false })).toContain("Result: all checks passed");
+  });
+
   it("uses colour only when asked", () => {
     expect(renderTable(run, { color: true })).toMatch(/\u001b\[31mFAIL\u001b\[0m/);
   });
