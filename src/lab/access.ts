@@ -6,7 +6,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { PveError, permissionError } from "./errors.js";
-import type { ApiMethod } from "./schema.js";
+import { pve8Permissions, type RouteMatch } from "./schema.js";
 import type { LabState } from "./state.js";
 
 /** Every privilege of PVE 9.1 (VM.Monitor is gone; VM.GuestAgent.* replace it). */
@@ -23,6 +23,16 @@ export const ALL_PRIVILEGES = [
   "VM.Snapshot.Rollback",
 ] as const;
 
+/** Privileges PVE 9.0 introduced: the guest agent split of VM.Monitor, and VM.Replicate. */
+const NEW_IN_PVE9 = new Set<string>([
+  "VM.GuestAgent.Audit", "VM.GuestAgent.FileRead", "VM.GuestAgent.FileSystemMgmt", "VM.GuestAgent.FileWrite",
+  "VM.GuestAgent.Unrestricted", "VM.Replicate",
+]);
+const notPve9Only = (p: string): boolean => !NEW_IN_PVE9.has(p);
+
+/** Every privilege of PVE 8.4 (the lab treats every 8.x, and older, as 8.4). */
+export const PVE8_PRIVILEGES: readonly string[] = [...ALL_PRIVILEGES.filter(notPve9Only), "VM.Monitor"].sort();
+
 const VM_USER = [
   "VM.Audit", "VM.Backup", "VM.Config.CDROM", "VM.Config.Cloudinit", "VM.Console", "VM.GuestAgent.Audit",
   "VM.PowerMgmt",
@@ -33,26 +43,50 @@ const VM_ADMIN = [
   "VM.GuestAgent.FileSystemMgmt", "VM.GuestAgent.FileWrite", "VM.GuestAgent.Unrestricted", "VM.Migrate",
   "VM.Replicate", "VM.Snapshot", "VM.Snapshot.Rollback",
 ];
+// PVE 8: PVEVMUser had no guest agent access at all; PVEVMAdmin had VM.Monitor.
+const VM_USER_PVE8 = VM_USER.filter(notPve9Only);
+const VM_ADMIN_PVE8 = [...VM_ADMIN.filter(notPve9Only), "VM.Monitor"];
 
-/** PVE's built-in roles. */
-export const ROLES: Readonly<Record<string, readonly string[]>> = {
-  Administrator: ALL_PRIVILEGES,
-  NoAccess: [],
-  PVEAuditor: ALL_PRIVILEGES.filter((p) => p.endsWith(".Audit")),
-  PVEVMAdmin: VM_ADMIN,
-  PVEVMUser: VM_USER,
-  PVETemplateUser: ["VM.Clone", "VM.Audit"],
-  PVEDatastoreAdmin: ["Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate", "Datastore.Audit"],
-  PVEDatastoreUser: ["Datastore.AllocateSpace", "Datastore.Audit"],
-  PVESDNUser: ["SDN.Use", "SDN.Audit"],
-  PVESDNAdmin: ["SDN.Allocate", "SDN.Audit", "SDN.Use"],
-  PVEPoolUser: ["Pool.Audit"],
-  PVEPoolAdmin: ["Pool.Allocate", "Pool.Audit"],
-  PVEMappingUser: ["Mapping.Audit", "Mapping.Use"],
-  PVEAdmin: ALL_PRIVILEGES.filter((p) => !["Permissions.Modify", "Sys.Modify", "Sys.PowerMgmt", "Sys.Incoming", "Sys.AccessNetwork", "Realm.Allocate"].includes(p)),
+function builtinRoles(all: readonly string[], vmUser: readonly string[], vmAdmin: readonly string[]): Readonly<Record<string, readonly string[]>> {
+  return {
+    Administrator: all,
+    NoAccess: [],
+    PVEAuditor: all.filter((p) => p.endsWith(".Audit")),
+    PVEVMAdmin: vmAdmin,
+    PVEVMUser: vmUser,
+    PVETemplateUser: ["VM.Clone", "VM.Audit"],
+    PVEDatastoreAdmin: ["Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate", "Datastore.Audit"],
+    PVEDatastoreUser: ["Datastore.AllocateSpace", "Datastore.Audit"],
+    PVESDNUser: ["SDN.Use", "SDN.Audit"],
+    PVESDNAdmin: ["SDN.Allocate", "SDN.Audit", "SDN.Use"],
+    PVEPoolUser: ["Pool.Audit"],
+    PVEPoolAdmin: ["Pool.Allocate", "Pool.Audit"],
+    PVEMappingUser: ["Mapping.Audit", "Mapping.Use"],
+    PVEAdmin: all.filter((p) => !["Permissions.Modify", "Sys.Modify", "Sys.PowerMgmt", "Sys.Incoming", "Sys.AccessNetwork", "Realm.Allocate"].includes(p)),
+  };
+}
+
+/** PVE 9's built-in roles. */
+export const ROLES = builtinRoles(ALL_PRIVILEGES, VM_USER, VM_ADMIN);
+/** PVE 8's built-in roles (VM.Monitor instead of the guest agent privileges, no VM.Replicate). */
+export const ROLES_PVE8 = builtinRoles(PVE8_PRIVILEGES, VM_USER_PVE8, VM_ADMIN_PVE8);
+
+/** The privilege generation a `/version` answer stands for: 8 below PVE 9 (and when unparsable, 9). */
+export function privilegeGeneration(version: { readonly version: string; readonly release: string }): 8 | 9 {
+  const major = Number(/^(\d+)/.exec(version.release || version.version)?.[1] ?? Number.NaN);
+  return major < 9 ? 8 : 9;
+}
+
+interface PrivilegeModel {
+  readonly roles: Readonly<Record<string, readonly string[]>>;
+  /** root@pam's privileges (shared, never mutated by callers). */
+  readonly root: ReadonlyMap<string, boolean>;
+}
+
+const MODELS: Readonly<Record<8 | 9, PrivilegeModel>> = {
+  8: { roles: ROLES_PVE8, root: new Map(PVE8_PRIVILEGES.map((p) => [p, true])) },
+  9: { roles: ROLES, root: new Map(ALL_PRIVILEGES.map((p) => [p, true])) },
 };
-
-const ROOT_PRIVILEGES: ReadonlyMap<string, boolean> = new Map(ALL_PRIVILEGES.map((p) => [p, true]));
 
 /** Who made a request. */
 export interface AuthInfo {
@@ -116,7 +150,10 @@ export function normalizePath(path: string): string {
   return n;
 }
 
-/** Permission evaluation over the lab's ACLs. */
+/**
+ * Permission evaluation over the lab's ACLs. Roles, root's privileges and endpoint permissions
+ * follow the PVE major the scenario's `/version` claims (read per request: tests may change it).
+ */
 export class Access {
   private readonly state: LabState;
 
@@ -124,8 +161,13 @@ export class Access {
     this.state = state;
   }
 
+  private get generation(): 8 | 9 {
+    return privilegeGeneration(this.state.version);
+  }
+
   /** Privileges a single ACL subject (user or token id) has on exactly `path` from the ACL tree. */
   private aclPrivileges(ugid: string, path: string): PrivilegeMap {
+    const roles = MODELS[this.generation].roles;
     let granted: PrivilegeMap | undefined;
     for (const prefix of pathPrefixes(path)) {
       const entries = this.state.acl.filter((e) => e.ugid === ugid && e.path === prefix && (prefix === path || e.propagate));
@@ -133,14 +175,14 @@ export class Access {
       // A deeper ACL replaces what was inherited (PVE's "more specific wins").
       granted = new Map();
       for (const e of entries) {
-        for (const priv of ROLES[e.role] ?? []) granted.set(priv, (granted.get(priv) ?? false) || e.propagate);
+        for (const priv of roles[e.role] ?? []) granted.set(priv, (granted.get(priv) ?? false) || e.propagate);
       }
     }
     return granted ?? new Map();
   }
 
   private subjectPrivileges(ugid: string, path: string): PrivilegeMap {
-    if (ugid === "root@pam") return ROOT_PRIVILEGES as PrivilegeMap; // shared, never mutated by callers
+    if (ugid === "root@pam") return MODELS[this.generation].root as PrivilegeMap; // shared, never mutated by callers
     const own = this.aclPrivileges(ugid, path);
     // Members of a pool also get the privileges granted on /pool/<pool>.
     const vm = /^\/vms\/(\d+)$/.exec(path);
@@ -183,9 +225,14 @@ export class Access {
     if (missing !== undefined) throw permissionError(`${norm}, ${missing}`);
   }
 
-  /** Evaluates an endpoint's `permissions` (RPCEnvironment::check_api2_permissions). */
-  checkEndpoint(api: ApiMethod, auth: AuthInfo | undefined, params: Readonly<Record<string, unknown>>): void {
-    const perm = api.permissions;
+  /**
+   * Evaluates an endpoint's `permissions` (RPCEnvironment::check_api2_permissions): the 9.1
+   * schema's, or on a PVE 8 lab the 8.4 schema's where the endpoint exists there (the guest
+   * agent endpoints then want VM.Monitor).
+   */
+  checkEndpoint(route: Pick<RouteMatch, "key" | "api">, auth: AuthInfo | undefined, params: Readonly<Record<string, unknown>>): void {
+    const pve8 = this.generation === 8 ? pve8Permissions() : undefined;
+    const perm = pve8?.has(route.key) ? pve8.get(route.key) : route.api.permissions;
     if (perm?.user === "world") return;
     if (!auth) throw permissionError("user != null");
     if (auth.authid === "root@pam") return;

@@ -24,4 +24,4 @@ export {
 export { FaultController, type FaultRule } from "./faults.js";
 export { LabState, type LabNode, type LabStorage, type LabVm, type LabVolume, type LabTask, type LabBridge } from "./state.js";
 export { formatUpid, parseUpid, type Upid } from "./tasks.js";
-export { ROLES, ALL_PRIVILEGES } from "./access.js";
+export { ROLES, ROLES_PVE8, ALL_PRIVILEGES, PVE8_PRIVILEGES } from "./access.js";

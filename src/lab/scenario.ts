@@ -143,7 +143,7 @@ export interface ScenarioAgent {
 export interface Scenario {
   /** Cluster name; a single node without a cluster when absent and only one node exists. @default "lab" */
   readonly clusterName?: string;
-  /** `/version` answer. @default 9.1.1 / 9.1 */
+  /** `/version` answer; its major also picks the privilege set (below 9: PVE 8.4 roles with VM.Monitor). @default 9.1.1 / 9.1 */
   readonly version?: { readonly version: string; readonly release: string; readonly repoid: string };
   readonly nodes: readonly ScenarioNode[];
   readonly storages: readonly ScenarioStorage[];

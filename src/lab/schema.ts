@@ -354,16 +354,32 @@ export class ApiSchema {
 
 let loaded: ApiSchema | undefined;
 
-/** The PVE 9.1 schema from `shared/reference/pve/apidata-pve9.1.flat.json` (loaded once per process). */
-export function loadApiSchema(file = referencePath("pve", "apidata-pve9.1.flat.json")): ApiSchema {
-  if (loaded && file === referencePath("pve", "apidata-pve9.1.flat.json")) return loaded;
-  let parsed: Record<string, ApiMethod>;
+function readApidata(file: string): Record<string, ApiMethod> {
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8")) as Record<string, ApiMethod>;
+    return JSON.parse(readFileSync(file, "utf8")) as Record<string, ApiMethod>;
   } catch (cause) {
     throw new Error(`cannot load the PVE API schema from ${file}: ${(cause as Error).message}`, { cause });
   }
-  const schema = new ApiSchema(parsed);
+}
+
+/** The PVE 9.1 schema from `shared/reference/pve/apidata-pve9.1.flat.json` (loaded once per process). */
+export function loadApiSchema(file = referencePath("pve", "apidata-pve9.1.flat.json")): ApiSchema {
+  if (loaded && file === referencePath("pve", "apidata-pve9.1.flat.json")) return loaded;
+  const schema = new ApiSchema(readApidata(file));
   if (file === referencePath("pve", "apidata-pve9.1.flat.json")) loaded = schema;
   return schema;
+}
+
+let pve8: ReadonlyMap<string, ApiMethod["permissions"]> | undefined;
+
+/**
+ * The `permissions` of every endpoint of the PVE 8.4 schema (`apidata-pve8.4.flat.json`),
+ * by `"METHOD /path"`; loaded on first use, once per process. Only a PVE 8 lab asks: routes and
+ * parameter validation stay the 9.1 schema's.
+ */
+export function pve8Permissions(): ReadonlyMap<string, ApiMethod["permissions"]> {
+  if (pve8) return pve8;
+  const parsed = readApidata(referencePath("pve", "apidata-pve8.4.flat.json"));
+  pve8 = new Map(Object.entries(parsed).map(([key, api]) => [key, api.permissions]));
+  return pve8;
 }

@@ -127,7 +127,7 @@ async function process(p: Pipeline, req: IncomingMessage, res: ServerResponse): 
     throw businessError(`can't lock file '/var/lock/qemu-server/lock-${vmid}.conf' - got timeout`);
   }
   if (!auth) throw new PveError(401, "No ticket", { emptyBody: true });
-  p.access.checkEndpoint(route.api, auth, params);
+  p.access.checkEndpoint(route, auth, params);
   const validated = p.schema.validate(route.api, params);
 
   const handler = p.handlers.get(route.key);

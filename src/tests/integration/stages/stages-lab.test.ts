@@ -135,14 +135,25 @@ describe("stage 1: version and latency against the lab", () => {
     expect(check(result, "api.pve-version").reason).toContain("Proxmox VE 10.0.1 is newer than the supported releases (8.x, 9.x)");
     await lab.stop();
 
-    // An older release: the version check says to upgrade. (The lab's ACLs stay PVE 9's, so
-    // the privilege checks, which then expect PVE 8 names, are not asserted here.)
+    // An older release: the version check says to upgrade. The lab then grants pre-9 privilege
+    // names (VM.Monitor), which the privilege checks expect below 9, so they stay green.
     lab = await startLab({ scenario: { ...defaultScenario(), version: { version: "7.4-18", release: "7.4", repoid: "b1f94095" } } });
     api.close();
     api = labClient(lab);
     const old = await runStage(1, stageInput(lab, labConfig(lab), api));
+    expectOnlyRed(old, "api.pve-version");
     expect(check(old, "api.pve-version")).toMatchObject({ verdict: "failed", reason: expect.stringContaining("7.4-18 is older than the supported releases") });
     expect(check(old, "api.pve-version").fix).toContain("upgrade the cluster to PVE 8.4 or 9.x");
+  });
+
+  it("a supported PVE 8 release is entirely green, judged with PVE 8 privilege names", async () => {
+    lab = await startLab({ scenario: { ...defaultScenario(), version: { version: "8.4.1", release: "8.4", repoid: "2a5fa54a" } } });
+    api = labClient(lab);
+    const result = await runStage(1, stageInput(lab, labConfig(lab), api));
+    expect(result.checks.filter((c) => c.verdict !== "passed")).toEqual([]);
+    expect(result.figures["api.pve-version.version"]).toBe("8.4.1");
+    expect(check(result, "api.privileges.capmox")).toMatchObject({ detail: expect.stringContaining("PVE 8 privilege names") });
+    expect(check(result, "api.privileges.ccm")).toMatchObject({ detail: expect.stringContaining("PVE 8 privilege names") });
   });
 
   it("a slow API (p95 over 2 s) turns exactly the latency check red, with its figures", async () => {
