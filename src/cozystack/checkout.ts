@@ -96,7 +96,8 @@ export async function fetchCozystackCheckout(options: FetchCheckoutOptions = {})
 /** Runs git; a failure names what was being done and keeps git's own words. */
 async function git(args: readonly string[], doing: string): Promise<{ stdout: string }> {
   try {
-    return await execa("git", args);
+    // Never stop to ask for a password: a private mirror needs its credentials set up beforehand.
+    return await execa("git", args, { env: { GIT_TERMINAL_PROMPT: "0" } });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new CheckoutError(redactUrl(`${doing} failed: ${stderr || (error as Error).message}`), { cause: error });

@@ -6,10 +6,10 @@
  * a folder, a `.tar.gz` file, or an HTTPS URL of one. The copy is checked (required files,
  * SHA-256 of the vendored assets) and appears whole or not at all.
  */
-import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
+import { verifySha256 } from "../cozystack/vendor/store.js";
 import { allFilePins } from "../cozystack/vendor/vendor.js";
 import { cacheDir } from "../paths.js";
 
@@ -96,14 +96,13 @@ function topFolders(root: string): string[] {
   return readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
 }
 
-/** Refuses a reference folder that lacks a required file or whose vendored assets fail their sums. */
+/** Refuses a reference folder that lacks a required file or whose vendored assets fail their sums (VendorError). */
 export function checkReference(reference: string): void {
   const missing = requiredReferenceFiles.filter((f) => !existsSync(join(reference, f)));
   if (missing.length > 0) throw new ReferenceError(`reference data incomplete: missing ${missing.join(", ")}`);
   for (const pin of allFilePins()) {
     const file = join(reference, "vendor", pin.path);
     if (!existsSync(file)) continue; // vendored assets are optional: `npm run vendor` downloads them
-    const sum = createHash("sha256").update(readFileSync(file)).digest("hex");
-    if (sum !== pin.sha256) throw new ReferenceError(`vendor/${pin.path}: sha256 ${sum}, expected ${pin.sha256}`);
+    verifySha256(readFileSync(file), pin.sha256, `vendor/${pin.path}`);
   }
 }

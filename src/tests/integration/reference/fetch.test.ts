@@ -46,8 +46,7 @@ describe("shared reference data", () => {
     writeFileSync(file, `${readFileSync(file, "utf8")}# changed\n`);
     const dest = join(tmp, "dest-tampered");
     const error = await fetchReference({ from: copy, dest }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ReferenceError);
-    expect((error as Error).message).toMatch(/vendor\/capmox-v0\.7\.7\/metadata\.yaml: sha256 [0-9a-f]{64}, expected 66a57b68/);
+    expect((error as Error).message).toMatch(/vendor\/capmox-v0\.7\.7\/metadata\.yaml: sha256 [0-9a-f]{64} does not match the pinned 66a57b68/);
     expect(existsSync(join(dest, "reference"))).toBe(false);
   });
 
@@ -56,6 +55,7 @@ describe("shared reference data", () => {
     mkdirSync(join(partial, "crds"), { recursive: true });
     mkdirSync(join(partial, "pve"));
     const error = await fetchReference({ from: join(tmp, "partial"), dest: join(tmp, "dest-partial") }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReferenceError);
     expect((error as Error).message).toMatch(/missing .*pve\/apidata-pve9\.1\.flat\.json/);
   });
 
