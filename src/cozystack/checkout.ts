@@ -63,6 +63,7 @@ export interface FetchCheckoutOptions {
  */
 export async function fetchCozystackCheckout(options: FetchCheckoutOptions = {}): Promise<string> {
   const source = options.source ?? cozystackPin.repository;
+  // The cache, never COZYSTACK_CHECKOUT: that names the user's own clone, which this replaces.
   const dest = options.dest ?? cozystackCheckoutDir({});
   const log = options.log ?? (() => undefined);
   mkdirSync(dirname(dest), { recursive: true });
