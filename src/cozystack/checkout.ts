@@ -21,12 +21,16 @@ export const cozystackPin = {
     "packages/core/platform",
     "packages/system/cozystack-resource-definitions",
     "packages/system/*/Chart.yaml",
+    // The CAPI core, kubeadm bootstrap and Kamaji control-plane components CozyStack
+    // installs, with the CRDs of exactly those versions.
+    "packages/system/capi-providers-*/files/*-components.yaml",
     "scripts/installer.sh",
   ],
 } as const;
 
-/** Written last into a complete checkout: which commit it holds. */
+/** Written last into a complete checkout: which commit and paths it holds. */
 const marker = ".cozystack-commit";
+const markerText = `${cozystackPin.commit}\n${cozystackPin.paths.join("\n")}\n`;
 
 export class CheckoutError extends Error {
   override readonly name = "CheckoutError";
@@ -45,7 +49,8 @@ export function findCozystackCheckout(env: NodeJS.ProcessEnv = process.env): str
   const dir = cozystackCheckoutDir(env);
   if (env.COZYSTACK_CHECKOUT) return existsSync(join(dir, "packages/core/platform/Chart.yaml")) ? dir : undefined;
   const file = join(dir, marker);
-  return existsSync(file) && readFileSync(file, "utf8").trim() === cozystackPin.commit ? dir : undefined;
+  // A checkout of other paths (an older pin) is fetched again.
+  return existsSync(file) && readFileSync(file, "utf8") === markerText ? dir : undefined;
 }
 
 export interface FetchCheckoutOptions {
@@ -84,7 +89,7 @@ export async function fetchCozystackCheckout(options: FetchCheckoutOptions = {})
     const archive = join(work, "paths.tar");
     await git(["--git-dir", repo, "archive", "--format=tar", "-o", archive, "FETCH_HEAD", "--", ...cozystackPin.paths], "git archive");
     await execa("tar", ["-xf", archive, "-C", out]);
-    writeFileSync(join(out, marker), `${cozystackPin.commit}\n`);
+    writeFileSync(join(out, marker), markerText);
     rmSync(dest, { recursive: true, force: true });
     renameSync(out, dest);
     log(`CozyStack ${cozystackPin.version} (${cozystackPin.commit.slice(0, 12)}) in ${dest}`);

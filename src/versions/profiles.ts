@@ -76,7 +76,8 @@ const profiles: Readonly<Record<ProfileName, VersionsProfile>> = {
       capiBootstrap: "capi-v1.12.9",
       capmox: "capmox-v0.7.7",
       // The closest saved schema of KamajiControlPlane v1alpha1 (v0.15.1's is not saved);
-      // the generator only emits fields that v0.15 already had.
+      // the generator only emits fields that v0.15 already had, which the real-checkout
+      // test proves against v0.15.1's own CRD when the CozyStack checkout is fetched.
       kamajiControlPlane: "kamaji-capi-v0.19.0",
       ipam: "ipam-in-cluster-v1.0.3",
     },

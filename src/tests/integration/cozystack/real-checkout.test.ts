@@ -4,22 +4,29 @@
  *   same HelmReleases, Namespaces and HelmRepositories as the TypeScript model, whose charts
  *   all exist in the release or the overlay;
  * - the installer patch applies to the release's files, and the patched resource-definitions
- *   chart leaves out exactly the applications the bundle excludes.
+ *   chart leaves out exactly the applications the bundle excludes;
+ * - every tenant object validates strictly against the CRDs of the CAPI core, kubeadm
+ *   bootstrap (v1.10.1) and Kamaji control-plane (v0.15.1) components the release installs,
+ *   not only against the nearest versions saved in shared/reference/crds.
  * Needs the checkout that `npm run fetch-reference` puts in .cache/cozystack (GitHub is not
  * reachable from CI here), or COZYSTACK_CHECKOUT pointing at a clone of v0.37.10: without
  * it the suite is skipped and says so.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { parse, parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderBundle } from "../../../bundles/index.js";
+import { renderTenants } from "../../../capi/index.js";
+import { validateObjects } from "../../../crds/index.js";
+import { referencePath } from "../../../paths.js";
 import { findCozystackCheckout } from "../../../cozystack/checkout.js";
 import { bundleReleases, cozystackConfigMapData, installedObjects, overlayCharts, renderPatch } from "../../../cozystack/index.js";
 import { helmPath } from "../../../tools/helm.js";
 import { testPlatformConfig } from "../../fixtures/platform-config.js";
+import { tenantMatrix } from "../../support/tenant-matrix.js";
 
 const checkout = findCozystackCheckout();
 if (!checkout) console.log("[real-checkout] skipped: no CozyStack v0.37.10 checkout; run `npm run fetch-reference` to fetch one");
@@ -133,4 +140,46 @@ describe.skipIf(!checkout)("CozyStack v0.37.10's own platform chart, installer a
     const dropped = all.filter((k) => !kept.includes(k));
     expect(dropped.sort()).toEqual(["Kubernetes", "VMDisk", "VMInstance", "VirtualMachine"]);
   });
+
+  it("tenant objects validate strictly against the CRDs of the components the release installs", () => {
+    const crdDir = releaseCrdDir();
+    for (const { name, config: tenantConfig } of tenantMatrix()) {
+      const objects = [...renderTenants(tenantConfig).values()].flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as Obj));
+      expect(validateObjects(objects, { crdDir, skipBuiltIn: true }), name).toEqual([]);
+    }
+    // Proof that these are other schemas than the saved ones: a field Kamaji's provider gained
+    // after v0.15.1 passes against the saved v0.19.0 CRD and fails against the release's.
+    const [cp] = parseAllDocuments([...renderTenants(tenantMatrix()[0]!.config).values()][0]!)
+      .map((d) => d.toJS() as Obj & { spec: Record<string, Record<string, unknown>> })
+      .filter((o) => o.kind === "KamajiControlPlane");
+    const newer = { ...cp!, spec: { ...cp!.spec, apiServer: { ...cp!.spec.apiServer, probes: {} } } };
+    expect(validateObjects([newer])).toEqual([]);
+    expect(validateObjects([newer], { crdDir }).map((i) => i.path)).toEqual(["spec.apiServer.probes"]);
+  });
 });
+
+/**
+ * A CRD folder as the catalog reads it (one CRD per file, named `<source>-<group>_<plural>`):
+ * the release's CAPI and Kamaji component CRDs, plus the saved CRDs of the components the
+ * release does not carry (capmox v0.7.7, in-cluster IPAM v1.0.3, Flux, CozyStack, the operator).
+ */
+function releaseCrdDir(): string {
+  const dir = join(tmp, "crds");
+  mkdirSync(dir, { recursive: true });
+  const components = {
+    "capi-v1.10.1": ["capi-providers-core/files/core-components.yaml", "capi-providers-bootstrap/files/bootstrap-components.yaml"],
+    "kamaji-capi-v0.15.1": ["capi-providers-cpprovider/files/control-plane-components.yaml"],
+  };
+  for (const [source, files] of Object.entries(components)) {
+    for (const file of files) {
+      for (const doc of parseAllDocuments(readFileSync(join(checkout!, "packages/system", file), "utf8"))) {
+        const crd = doc.toJS() as { kind?: string; spec: { group: string; names: { plural: string } } } | null;
+        if (crd?.kind !== "CustomResourceDefinition") continue;
+        writeFileSync(join(dir, `${source}-${crd.spec.group}_${crd.spec.names.plural}.yaml`), stringify(crd));
+      }
+    }
+  }
+  const saved = referencePath("crds");
+  for (const file of readdirSync(saved).filter((f) => !/^(capi-v|kamaji-capi-)/.test(f))) cpSync(join(saved, file), join(dir, file));
+  return dir;
+}

@@ -96,7 +96,8 @@ describe("CozyStack checkout", () => {
   it.skipIf(!process.env.COZYSTACK_GIT)("fetches the pinned release from COZYSTACK_GIT", async () => {
     const dest = join(tmp, "checkout-real");
     await fetchCozystackCheckout({ source: process.env.COZYSTACK_GIT, dest });
-    expect(readFileSync(join(dest, ".cozystack-commit"), "utf8").trim()).toBe(cozystackPin.commit);
+    expect(readFileSync(join(dest, ".cozystack-commit"), "utf8").split("\n")[0]).toBe(cozystackPin.commit);
+    expect(findCozystackCheckout({ COZYSTACK_CHECKOUT: dest })).toBe(dest);
     expect(existsSync(join(dest, "packages/core/platform/templates/helmreleases.yaml"))).toBe(true);
     expect(existsSync(join(dest, "scripts/installer.sh"))).toBe(true);
   });
