@@ -20,6 +20,7 @@ import { parse, parseAllDocuments, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderBundle } from "../../../bundles/index.js";
 import { renderTenants } from "../../../capi/index.js";
+import { resourceDefinition } from "../../../cozystack/app/index.js";
 import { validateObjects } from "../../../crds/index.js";
 import { referencePath } from "../../../paths.js";
 import { findCozystackCheckout } from "../../../cozystack/checkout.js";
@@ -139,6 +140,24 @@ describe.skipIf(!checkout)("CozyStack v0.37.10's own platform chart, installer a
     expect(all).toHaveLength(readdirSync(join(rd, "cozyrds")).length);
     const dropped = all.filter((k) => !kept.includes(k));
     expect(dropped.sort()).toEqual(["Kubernetes", "VMDisk", "VMInstance", "VirtualMachine"]);
+  });
+
+  it("the Proxmox `Kubernetes` definition takes the place of the release's: same name, kind, plural and release prefix", () => {
+    type Rd = { metadata: { name: string }; spec: { application: Record<string, string>; release: { prefix: string; labels: object; chart: { name: string; sourceRef: object } } } };
+    const upstream = parse(readFileSync(join(checkout!, "packages/system/cozystack-resource-definitions/cozyrds/kubernetes.yaml"), "utf8")) as Rd;
+    const ours = resourceDefinition(config) as unknown as Rd;
+    const identity = (rd: Rd) => ({
+      name: rd.metadata.name,
+      kind: rd.spec.application.kind,
+      singular: rd.spec.application.singular,
+      plural: rd.spec.application.plural,
+      prefix: rd.spec.release.prefix,
+      labels: rd.spec.release.labels,
+      sourceRef: rd.spec.release.chart.sourceRef,
+    });
+    // Existing `Kubernetes` objects keep their API and their HelmRelease names; only the chart changes.
+    expect(identity(ours)).toEqual(identity(upstream));
+    expect([upstream.spec.release.chart.name, ours.spec.release.chart.name]).toEqual(["kubernetes", "kubernetes-proxmox"]);
   });
 
   it("tenant objects validate strictly against the CRDs of the components the release installs", () => {
