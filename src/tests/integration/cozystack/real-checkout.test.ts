@@ -5,6 +5,7 @@
  *   all exist in the release or the overlay;
  * - the installer patch applies to the release's files, and the patched resource-definitions
  *   chart leaves out exactly the applications the bundle excludes;
+ * - the Proxmox `Kubernetes` definition keeps the identity of the release's own;
  * - every tenant object validates strictly against the CRDs of the CAPI core, kubeadm
  *   bootstrap (v1.10.1) and Kamaji control-plane (v0.15.1) components the release installs,
  *   not only against the nearest versions saved in shared/reference/crds.
