@@ -16,11 +16,13 @@ import {
   writeReports,
 } from "../stages/index.js";
 import { UsageError, abortOnSignals, openSession, outputStyle } from "./proxmox-session.js";
+import { kubeconfigPathOf, managementInput } from "./management.js";
 
-export const testStageUsage = `usage: npm run test:stage -- <N|all> [--config <file>] [--output json|junit]... [--report-dir <dir>] [--keep-going]
+export const testStageUsage = `usage: npm run test:stage -- <N|all> [--config <file>] [--kubeconfig <file>] [--output json|junit]... [--report-dir <dir>] [--keep-going]
 
   <N|all>           stage number (${stageCatalog.map((s) => `${s.number}${s.implemented ? "" : "*"}`).join(", ")}; * = not implemented yet) or all
   --config <file>   platform.yaml (default: the built-in config, which matches \`npm run lab\`)
+  --kubeconfig <f>  the management cluster for stage 3 (default: KUBECONFIG)
   --output <fmt>    also write a report: json or junit (repeat or comma-separate for both)
   --report-dir <d>  where reports go (default: reports)
   --keep-going      with all: run later stages after a failed one
@@ -37,6 +39,7 @@ export interface CliIo {
 interface StageArgs {
   readonly selection: number[] | "all";
   readonly config?: string;
+  readonly kubeconfig?: string;
   readonly formats: ReportFormat[];
   readonly reportDir: string;
   readonly keepGoing: boolean;
@@ -61,6 +64,7 @@ function parseStageArgs(argv: readonly string[]): StageArgs | "help" {
       strict: true,
       options: {
         config: { type: "string" },
+        kubeconfig: { type: "string" },
         output: { type: "string", multiple: true },
         "report-dir": { type: "string" },
         "keep-going": { type: "boolean", default: false },
@@ -93,6 +97,7 @@ function parseStageArgs(argv: readonly string[]): StageArgs | "help" {
   return {
     selection,
     ...(values.config !== undefined ? { config: values.config } : {}),
+    ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
     formats,
     reportDir: values["report-dir"] ?? "reports",
     keepGoing: values["keep-going"],
@@ -131,6 +136,17 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
     () => process.exit(130),
   );
   say(session.summary);
+  const needsManagement = args.selection === "all" || args.selection.some((n) => n >= 3);
+  const kubeconfig = needsManagement ? kubeconfigPathOf(args.kubeconfig, io.env) : undefined;
+  let management;
+  try {
+    management = await managementInput(session.connection, kubeconfig, session.timeouts["check.tls"]);
+  } catch (error) {
+    say(`test:stage: ${(error as Error).message}`);
+    session.api.close();
+    return 2;
+  }
+  if (needsManagement) say(kubeconfig ? `management cluster: ${kubeconfig}` : "no management cluster (--kubeconfig or KUBECONFIG): stage 3 is skipped");
   try {
     const run = await runStages(
       args.selection,
@@ -143,6 +159,7 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
         signal: controller.signal,
         onEvent: progress,
         secrets: session.secrets,
+        ...(management ? { management } : {}),
       },
       { keepGoing: args.keepGoing },
     );

@@ -68,7 +68,15 @@ export const etcdSpec: GoBinarySpec = {
   line: "v3.5.",
 };
 
-export const kubeBinarySpecs: readonly GoBinarySpec[] = [kubeApiserverSpec, etcdSpec];
+/** From the same module and version as kube-apiserver: the management environment runs its garbage collector and namespace controller. */
+export const kubeControllerManagerSpec: GoBinarySpec = {
+  ...kubeApiserverSpec,
+  binary: "kube-controller-manager",
+  cacheName: "kube-controller-manager",
+  mainPackage: "k8s.io/kubernetes/cmd/kube-controller-manager",
+};
+
+export const kubeBinarySpecs: readonly GoBinarySpec[] = [kubeApiserverSpec, kubeControllerManagerSpec, etcdSpec];
 
 /** Where a built binary is, and what built it. */
 export interface BuiltBinary {
@@ -328,7 +336,7 @@ export async function newestVersion(spec: GoBinarySpec, proxy: string, localGo: 
  */
 export async function updateConsumerModule(
   spec: GoBinarySpec,
-  options: BuildOptions & { readonly version?: string } = {},
+  options: BuildOptions & { readonly version?: string; readonly alsoTools?: readonly string[] } = {},
 ): Promise<string> {
   const log = options.log ?? (() => {});
   const go = await goVersion();
@@ -345,6 +353,7 @@ export async function updateConsumerModule(
   renameSync(tmp, goMod);
   rmSync(join(dir, "go.sum"), { force: true });
   log(`${spec.moduleDir}: pinning ${spec.module} ${version} and its siblings; resolving requirements`);
-  await runGo(["get", "-tool", `${spec.mainPackage}@${version}`], dir, options.verbose ?? false);
+  const tools = [spec.mainPackage, ...(options.alsoTools ?? [])].map((pkg) => `${pkg}@${version}`);
+  await runGo(["get", "-tool", ...tools], dir, options.verbose ?? false);
   return version;
 }

@@ -158,6 +158,13 @@ export class KubeClient {
     })) as KubeObject;
   }
 
+  /** Creates the object (POST); a 409 when it exists already. */
+  async create(object: KubeObject): Promise<KubeObject> {
+    const ref = refOf(object);
+    const path = await this.path({ apiVersion: ref.apiVersion, kind: ref.kind, ...(ref.namespace ? { namespace: ref.namespace } : {}) });
+    return (await this.request({ method: "POST", path, body: object, about: `create ${describeRef(ref)}` })) as KubeObject;
+  }
+
   /** The object, or undefined when it does not exist. */
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
     try {

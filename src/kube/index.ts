@@ -12,3 +12,4 @@ export * from "./object.js";
 export * from "./wait.js";
 export * from "./env/index.js";
 export * from "./bootstrap/index.js";
+export * from "./informer.js";

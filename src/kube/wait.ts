@@ -152,3 +152,51 @@ async function watchGroup(
   }
   throw stop.reason;
 }
+
+/**
+ * Waits until `predicate` holds for the set of objects of one kind that match the options
+ * (a namespace, a label selector), by list + watch; returns that set. On timeout, throws a
+ * WaitTimeoutError with `describe` of the last set seen.
+ */
+export async function waitForList(
+  client: KubeClient,
+  apiVersion: string,
+  kind: string,
+  selection: { readonly namespace?: string; readonly labelSelector?: string },
+  predicate: (objects: readonly KubeObject[]) => boolean,
+  options: WaitOptions & { readonly describe: (objects: readonly KubeObject[]) => string },
+): Promise<KubeObject[]> {
+  const current = new Map<string, KubeObject>();
+  const snapshot = (): KubeObject[] => [...current.values()].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const stop = AbortSignal.any([timeout, ...(options.signal ? [options.signal] : [])]);
+  while (!stop.aborted) {
+    try {
+      const list = await client.list(apiVersion, kind, selection);
+      current.clear();
+      for (const o of list.items) current.set(o.metadata.name, o);
+      if (predicate(snapshot())) return snapshot();
+      let done = false;
+      await client.watch(apiVersion, kind, { ...selection, resourceVersion: list.resourceVersion, timeoutSeconds: options.watchSeconds ?? 60, signal: stop }, (event) => {
+        if (event.type === "ERROR") {
+          if (event.object.code === 410) return true;
+          throw new Error(`watch ${kind}: ${event.object.message ?? JSON.stringify(event.object)}`);
+        }
+        if (event.type === "BOOKMARK") return false;
+        if (event.type === "DELETED") current.delete(event.object.metadata.name);
+        else current.set(event.object.metadata.name, { ...event.object, apiVersion, kind });
+        done = predicate(snapshot());
+        return done;
+      });
+      if (done) return snapshot();
+    } catch (error) {
+      if (stop.aborted) break;
+      if (!(error instanceof KubeApiError && error.status === 410)) throw error;
+    }
+  }
+  if (options.signal?.aborted) throw options.signal.reason;
+  throw new WaitTimeoutError(
+    `timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${kind} in ${selection.namespace ?? "all namespaces"}: ${options.describe(snapshot())}`,
+    snapshot().map((o) => describeRef({ apiVersion, kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) })),
+  );
+}

@@ -4,6 +4,7 @@
 export { startLab, type LabHandle, type LabToken, type StartLabOptions } from "./start.js";
 export {
   defaultScenario,
+  timingPresets,
   loadScenarioFile,
   validateScenario,
   ScenarioError,

@@ -117,6 +117,18 @@ export interface ScenarioTiming {
   readonly authFailureDelayMs?: number;
 }
 
+/**
+ * Named timings. `capmox`: every task and the guest agent's boot fit the fixed waits of
+ * go-proxmox v0.2.1 that capmox v0.7.0 relies on (a config task ≤ 2 s, an ISO upload ≤ 5 s,
+ * the agent ≤ 5 s after start), with room to spare on a loaded machine, yet slow enough
+ * that capmox sees tasks running. `instant`: everything at 0, for measuring the
+ * controllers' own overhead.
+ */
+export const timingPresets: Readonly<Record<string, ScenarioTiming>> = {
+  capmox: { taskDurationMs: 300, agentBootDelayMs: 1_000 },
+  instant: { taskDurationMs: 0, agentBootDelayMs: 0 },
+};
+
 /** A canned answer of the guest agent to `agent/exec`. */
 export interface ScenarioAgentCommand {
   /** The command line, arguments joined by single spaces (`cloud-init status`). */

@@ -3,6 +3,7 @@
  * and memoised lookups, so two checks that need `/cluster/resources` ask once.
  */
 import type { PlatformConfig } from "../config/types.js";
+import type { KubeClient } from "../kube/client.js";
 import type { ClusterResource, ClusterStatusEntry, ProxmoxApi, PveVersion, TlsOptions } from "../proxmox/index.js";
 import type { RunListener } from "./runner.js";
 import type { Timeouts } from "./timeouts.js";
@@ -22,6 +23,19 @@ export interface StageInput {
   readonly onEvent?: RunListener;
   /** Strings to scrub from every reason (the token secret). */
   readonly secrets?: readonly string[];
+  /** Stages 3 and 4: the management cluster, and what capmox's credentials Secret is made of. */
+  readonly management?: ManagementInput;
+}
+
+/** The management cluster a stage 3 run works in. */
+export interface ManagementInput {
+  readonly client: KubeClient;
+  /** The Proxmox token secret for the test tenant's credentials Secret (never logged). */
+  readonly tokenSecret: string;
+  /** PEM capmox trusts for Proxmox (`root_ca`); absent when TLS is not verified. */
+  readonly caPem?: string;
+  /** Run id (tags, names). @default a new one */
+  readonly runId?: string;
 }
 
 /** Lazily computed, shared results; a failed lookup is retried by the next check that asks. */

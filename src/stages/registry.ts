@@ -7,6 +7,9 @@ import { type CheckResult, type RunResult, type StageResult, runOk } from "./mod
 import { runChecks } from "./runner.js";
 import { STAGE1_TITLE, stage1Checks } from "./stage1/index.js";
 import { STAGE2_TITLE, stage2Checks } from "./stage2/index.js";
+import { STAGE3_TITLE, Stage3Run, stage3Checks } from "./stage3/index.js";
+import { stageVerdict } from "./model.js";
+import { toCheckResult } from "./runner.js";
 
 export interface StageInfo {
   readonly number: number;
@@ -14,11 +17,11 @@ export interface StageInfo {
   readonly implemented: boolean;
 }
 
-/** All stages of docs/validation-stages.md; only 1 and 2 are implemented so far. */
+/** All stages of docs/validation-stages.md; 1 to 3 are implemented so far. */
 export const stageCatalog: readonly StageInfo[] = [
   { number: 1, title: STAGE1_TITLE, implemented: true },
   { number: 2, title: STAGE2_TITLE, implemented: true },
-  { number: 3, title: "VM management via Cluster API", implemented: false },
+  { number: 3, title: STAGE3_TITLE, implemented: true },
   { number: 4, title: "Worker integration", implemented: false },
   { number: 5, title: "CSI storage", implemented: false },
   { number: 6, title: "Network policies", implemented: false },
@@ -26,7 +29,7 @@ export const stageCatalog: readonly StageInfo[] = [
   { number: 8, title: "End to end", implemented: false },
 ];
 
-export type ImplementedStage = 1 | 2;
+export type ImplementedStage = 1 | 2 | 3;
 
 export function isImplemented(n: number): n is ImplementedStage {
   return stageCatalog.some((s) => s.number === n && s.implemented);
@@ -45,7 +48,36 @@ export function runStage(n: ImplementedStage, input: StageInput): Promise<StageR
     ...(input.secrets ? { secrets: input.secrets } : {}),
   };
   if (n === 1) return runChecks(1, STAGE1_TITLE, stage1Checks(), ctx, options);
-  return runChecks(2, STAGE2_TITLE, stage2Checks(input.config.proxmox.allowedNodes), ctx, options);
+  if (n === 2) return runChecks(2, STAGE2_TITLE, stage2Checks(input.config.proxmox.allowedNodes), ctx, options);
+  return runStage3(input, ctx, options);
+}
+
+/**
+ * Stage 3 with its cleanup: whatever the checks did (failed, timed out, interrupted), the
+ * test tenant is deleted and its VMs awaited; anything left is a failed `tenant.cleanup`.
+ */
+async function runStage3(input: StageInput, ctx: StageContext, options: Parameters<typeof runChecks>[4]): Promise<StageResult> {
+  const run = input.management ? new Stage3Run(input.management, input.config) : undefined;
+  let result: StageResult | undefined;
+  try {
+    result = await runChecks(3, STAGE3_TITLE, stage3Checks(run), ctx, options);
+  } finally {
+    if (run) {
+      const started = performance.now();
+      const p = input.config.proxmox;
+      const problems = await run.cleanup(input.api, p.isoStorage, p.allowedNodes, input.timeouts["capi.delete"]).catch((e: unknown) => [`cleanup failed: ${(e as Error).message}`]);
+      if (result && problems.length > 0) {
+        const check = toCheckResult(
+          { id: "tenant.cleanup", title: "nothing of the test tenant is left" },
+          { verdict: "failed", reason: problems.join("; "), fix: "remove what is named above" },
+          performance.now() - started,
+          input.secrets,
+        );
+        result = { ...result, checks: [...result.checks, check], verdict: stageVerdict([...result.checks, check]) };
+      }
+    }
+  }
+  return result;
 }
 
 /** The failed checks of a stage result (what a preflight prints before refusing to go on). */

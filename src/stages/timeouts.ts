@@ -37,6 +37,13 @@ export const defaultTimeouts = {
   /** Whole cleanup of one VM (stop, wait for locks, destroy, confirm gone), retries included. */
   "vm.cleanup": 300_000,
 
+  /** Stage 3: applying the test tenant until its first Machine is Provisioned (criterion: 5 min). */
+  "capi.provision": 300_000,
+  /** Stage 3: scaling the test tenant's MachineDeployment to 3 until all are Provisioned. */
+  "capi.scale": 300_000,
+  /** Stage 3: deleting the test tenant until its VMs and ISOs are gone in Proxmox. */
+  "capi.delete": 300_000,
+
   /** Poll interval for task status. */
   "poll.task": 500,
   /** Poll interval for the guest agent. */

@@ -16,7 +16,7 @@ import { cachedKubeBinaries, type KubeBinaries } from "../binaries.js";
 import { KubeClient, type WarningHandler } from "../client.js";
 import { adminKubeconfigYaml, writeKubeconfig } from "../kubeconfig.js";
 import { installProductCrds } from "./crds.js";
-import { createEnvPki, type EnvPki } from "./pki.js";
+import { createEnvPki, type EnvPki, type PemPair } from "./pki.js";
 import { freePort } from "./ports.js";
 import { ServerProcess } from "./process.js";
 
@@ -35,6 +35,8 @@ export interface KubeEnvOptions {
   readonly onWarning?: WarningHandler;
   /** Where the temp folder is created. @default os.tmpdir() */
   readonly tmpRoot?: string;
+  /** Extra kube-apiserver flags (e.g. `--enable-bootstrap-token-auth`). @default none */
+  readonly extraApiserverArgs?: readonly string[];
 }
 
 export interface KubeEnv {
@@ -48,6 +50,8 @@ export interface KubeEnv {
   readonly dir: string;
   /** Server version as reported by /version, e.g. `v1.33.13`. */
   readonly version: string;
+  /** The CA that signed the serving certificate (with its key): clients trust it; it can sign more servers. */
+  readonly servingCa: PemPair;
   /** Process groups of etcd and kube-apiserver (each server runs in its own group). */
   readonly processGroups: readonly number[];
   /** Settles when etcd or kube-apiserver exits on its own (or is stopped): which one, and its exit code. */
@@ -104,7 +108,7 @@ export async function startKubeEnv(options: KubeEnvOptions = {}): Promise<KubeEn
     const apiserver = new ServerProcess({
       name: "kube-apiserver",
       command: binaries.kubeApiserver.path,
-      args: apiserverArgs(port, etcdUrl, files),
+      args: [...apiserverArgs(port, etcdUrl, files), ...(options.extraApiserverArgs ?? [])],
       logFile: join(dir, "kube-apiserver.log"),
       cleanupDir: dir,
     });
@@ -122,7 +126,7 @@ export async function startKubeEnv(options: KubeEnvOptions = {}): Promise<KubeEn
     if (options.crdsForProfile) await installProductCrds(client, { profile: options.crdsForProfile, log });
     const processGroups = state.processes.map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
     const exited = Promise.race(state.processes.map((p) => p.exited.then((code) => ({ name: p.name, code }))));
-    return { server, kubeconfigPath, kubeconfig, client, dir, version, processGroups, exited, stop };
+    return { server, kubeconfigPath, kubeconfig, client, dir, version, servingCa: pki.servingCa, processGroups, exited, stop };
   } catch (error) {
     await stop();
     throw error;

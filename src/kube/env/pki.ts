@@ -158,3 +158,26 @@ export async function createEnvPki(options: PkiOptions = {}): Promise<EnvPki> {
     serviceAccount: { keyPem: await privateKeyPem(saKeys.privateKey), publicKeyPem: await publicKeyPem(saKeys.publicKey) },
   };
 }
+
+/** A CA (certificate and PKCS#8 key, PEM) loaded back for signing. */
+async function loadIssuer(ca: PemPair): Promise<Issuer> {
+  const cert = new x509.X509Certificate(ca.certPem);
+  const privateKey = await crypto.subtle.importKey("pkcs8", x509.PemConverter.decode(ca.keyPem)[0] as ArrayBuffer, algorithm, true, ["sign"]);
+  const publicKey = await cert.publicKey.export(algorithm, ["verify"], crypto);
+  return { cert, keys: { privateKey, publicKey } as CryptoKeyPair };
+}
+
+/**
+ * A serving certificate for 127.0.0.1/localhost signed by `ca`, e.g. for the webhook servers
+ * of controllers the API server calls back (it trusts `ca` through each webhook's caBundle).
+ */
+export async function issueServingCertificate(ca: PemPair, commonName: string, options: PkiOptions = {}): Promise<PemPair> {
+  const notBefore = new Date(Date.now() - 60 * 60 * 1000);
+  const notAfter = new Date(Date.now() + (options.validForMs ?? 7 * 24 * 60 * 60 * 1000));
+  const sans: x509.JsonGeneralName[] = [
+    { type: "ip", value: "127.0.0.1" },
+    { type: "dns", value: "localhost" },
+  ];
+  const leaf = await newLeaf(await loadIssuer(ca), { subject: [{ CN: [commonName] }], usage: "server", sans }, notBefore, notAfter);
+  return toPem(leaf);
+}

@@ -42,6 +42,17 @@ export interface ServerProcessOptions {
   readonly cleanupDir?: string;
   /** Time the server gets between TERM and KILL. @default 10_000 */
   readonly graceMs?: number;
+  /** Environment changes: a value sets the variable, `undefined` removes it. @default this process's environment */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+function childEnv(changes: Readonly<Record<string, string | undefined>> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
 }
 
 export class ServerProcess {
@@ -61,6 +72,7 @@ export class ServerProcess {
       this.child = spawn("/bin/sh", ["-c", watchdog, "watchdog", options.cleanupDir ?? "", graceTenths, options.command, ...options.args], {
         detached: true,
         stdio: ["pipe", log, log],
+        env: childEnv(options.env),
       });
     } finally {
       closeSync(log);

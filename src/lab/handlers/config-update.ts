@@ -93,6 +93,15 @@ function resolveDrive(state: LabState, vm: LabVm, value: string): string {
   return value;
 }
 
+/**
+ * Tags as PVE stores them: split on `;`, `,` and spaces, empties and duplicates dropped,
+ * sorted (the default `tag-style` ordering), joined with `;`.
+ */
+export function normalizeTags(value: string): string {
+  const tags = [...new Set(value.split(/[;, ]+/).filter((t) => t !== ""))];
+  return tags.sort().join(";");
+}
+
 /** Applies a change to a VM's config (throws on problems PVE finds while applying). */
 export function applyConfigChange(state: LabState, vm: LabVm, change: ConfigChange): void {
   const config = { ...vm.config };
@@ -116,6 +125,8 @@ export function applyConfigChange(state: LabState, vm: LabVm, change: ConfigChan
       const oldVol = old === undefined || isCdrom(old) ? undefined : driveVolume(old);
       if (oldVol !== undefined && oldVol !== driveVolume(next)) config[firstFreeUnused(config)] = oldVol;
       config[key] = next;
+    } else if (key === "tags") {
+      config[key] = normalizeTags(value);
     } else {
       config[key] = value;
     }

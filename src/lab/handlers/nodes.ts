@@ -84,7 +84,8 @@ const nodeStatus: Handler = (ctx) => {
     ksm: { shared: 0 },
     cpuinfo: {
       model: "AMD EPYC 7302P 16-Core Processor",
-      cores: Math.max(1, node.cpus / 2),
+      // An integer, as PVE reports it (go-proxmox's `int` cannot parse a fraction).
+      cores: Math.max(1, Math.floor(node.cpus / 2)),
       cpus: node.cpus,
       sockets: 1,
       mhz: "3000.000",

@@ -35,6 +35,8 @@ export interface TlsProbe {
   readonly issuer: string;
   readonly validTo: string;
   readonly altNames: string;
+  /** The server's certificate, PEM. */
+  readonly certPem: string;
 }
 
 export class TlsProbeError extends Error {
@@ -90,6 +92,7 @@ export function probeTls(url: string, options: { ca?: string; timeoutMs: number;
         issuer: dn(cert.issuer),
         validTo: cert.valid_to ?? "",
         altNames: cert.subjectaltname ?? "",
+        certPem: cert.raw ? `-----BEGIN CERTIFICATE-----\n${cert.raw.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END CERTIFICATE-----\n` : "",
       };
       finish();
       resolve(probe);

@@ -45,6 +45,7 @@ const probe = (over: Partial<TlsProbe> = {}): TlsProbe => ({
   issuer: "CN=Proxmox Virtual Environment",
   validTo: "Jan 1 00:00:00 2030 GMT",
   altNames: "DNS:pve1, IP Address:127.0.0.1",
+  certPem: "",
   ...over,
 });
 

@@ -1,0 +1,102 @@
+/**
+ * `npm run mgmt:up -- --kubeconfig <file> [--config platform.yaml] [--lab-port 8006]`: the
+ * management environment for a person (src/mgmt/env.ts) until Ctrl-C or SIGTERM. The
+ * kubeconfig file is written only once everything is ready (scripts wait for it) and removed
+ * at the end, with every process, port and temp folder.
+ */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../config/index.js";
+import { stopAllKubeEnvsSync } from "../kube/index.js";
+import { ensureMgmtBinaries, kamajiStandInName, startMgmtEnv } from "../mgmt/index.js";
+
+const usage = "usage: npm run mgmt:up -- --kubeconfig <file> [--config platform.yaml] [--lab-port <port>]";
+
+export async function mgmtUpMain(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      kubeconfig: { type: "string" },
+      config: { type: "string" },
+      "lab-port": { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help || !values.kubeconfig) {
+    (values.help ? console.log : console.error)(usage);
+    return values.help ? 0 : 2;
+  }
+  const labPort = values["lab-port"] === undefined ? 0 : Number(values["lab-port"]);
+  if (!Number.isInteger(labPort) || labPort < 0 || labPort > 65535) {
+    console.error(`mgmt:up: --lab-port ${JSON.stringify(values["lab-port"])}: expected a TCP port 0..65535`);
+    return 2;
+  }
+  let config;
+  try {
+    config = await loadConfig(values.config === undefined ? {} : { file: values.config });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`mgmt:up: ${error.message}`);
+    return 1;
+  }
+  const kubeconfigPath = resolve(values.kubeconfig);
+  const log = (line: string): void => console.log(line);
+  const binaries = await ensureMgmtBinaries({ log });
+  const early = (): void => {
+    stopAllKubeEnvsSync();
+    process.exit(130);
+  };
+  process.once("SIGINT", early);
+  process.once("SIGTERM", early);
+  const env = await startMgmtEnv({
+    kubeBinaries: binaries.kube,
+    controllerBinaries: binaries.controllers,
+    kubeconfigPath,
+    tenantsOf: config,
+    labPort,
+    log,
+  });
+  process.removeListener("SIGINT", early);
+  process.removeListener("SIGTERM", early);
+  const lab = env.labCredentials;
+  const lines = [
+    "",
+    "Management environment ready (loopback only):",
+    `  kube-apiserver ${env.kube.version}  ${env.kube.server}`,
+    ...env.controllers.map((c) => `  ${c.name.padEnd(24)} ${c.version.padEnd(9)} log ${c.logFile}`),
+    `  ${kamajiStandInName.padEnd(24)} (a stand-in: Kamaji needs a container runtime) tenant control planes on 127.0.0.1`,
+    `  lab (Proxmox VE emulator) ${lab.url}`,
+    `capmox v${binaries.controllers.capmox.version.replace(/^v/, "")} stands in for v0.7.7 (the module proxy does not serve v0.7.5-v0.7.7).`,
+    `Tenants prepared (namespace + credentials Secret): ${config.tenants.map((t) => `${t.namespace}/${t.name}`).join(", ") || "none"}`,
+    "",
+    `export KUBECONFIG=${kubeconfigPath}`,
+    `export PROXMOX_URL=${lab.url}`,
+    `export PROXMOX_TOKEN='${lab.tokenId}'`,
+    `export PROXMOX_SECRET='${lab.secret}'`,
+    `export PROXMOX_FINGERPRINT='${lab.fingerprint}'`,
+    "",
+    "Try it:",
+    "  npm run synth && kubectl apply -f dist/tenants/demo.yaml",
+    "  kubectl -n tenant-demo get cluster,machinedeployment,machine,proxmoxmachine -w",
+    "  npm run test:stage 3",
+    "",
+    "Ctrl-C stops everything and removes the kubeconfig.",
+  ];
+  // The lab's own throwaway credentials: printing them is the point (as `npm run lab` does).
+  log(lines.join("\n"));
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  const outcome = await new Promise<{ signal: string } | { name: string; code: number | null }>((done) => {
+    process.once("SIGINT", () => done({ signal: "SIGINT" }));
+    process.once("SIGTERM", () => done({ signal: "SIGTERM" }));
+    void env.exited.then(done);
+  });
+  clearInterval(keepAlive);
+  await env.stop();
+  if ("signal" in outcome) {
+    log(`${outcome.signal}: stopped the environment, removed its folders and ${kubeconfigPath}`);
+    return 0;
+  }
+  console.error(`mgmt:up: ${outcome.name} exited unexpectedly (code ${outcome.code}); environment stopped`);
+  return 1;
+}

@@ -1,0 +1,121 @@
+/**
+ * The real Cluster API controllers, built from their Go modules like kube-apiserver (see
+ * src/kube/binaries.ts): one consumer module per upstream module under `tools/`, the
+ * binaries cached by version under `.cache/<cacheName>/<version>/`.
+ *
+ * Versions: CAPI core and the kubeadm bootstrap provider v1.10.1 (what CozyStack v0.37.10
+ * installs); capmox v0.7.0, the release nearest the profile's v0.7.7 that the module proxy
+ * serves (v0.7.5–v0.7.7 are refused), built with the cluster-api v1.9.5 replace of its own
+ * go.mod; the in-cluster IPAM provider v1.0.3.
+ */
+import {
+  cachedBinary,
+  cachedKubeBinaries,
+  ensureBinary,
+  ensureKubeBinaries,
+  kubeControllerManagerSpec,
+  type BuildOptions,
+  type BuiltBinary,
+  type GoBinarySpec,
+  type KubeBinaries,
+} from "../kube/binaries.js";
+
+/** What CAPI's release build stamps (its Makefile's LDFLAGS); without it the manager reports v0.0.0. */
+function capiStamp(version: string): string[] {
+  const [major, minor] = version.replace(/^v/, "").split(".");
+  const settings = { gitVersion: version, gitMajor: major ?? "", gitMinor: minor ?? "", gitTreeState: "clean" };
+  return Object.entries(settings).map(([key, value]) => `-X sigs.k8s.io/cluster-api/version.${key}=${value}`);
+}
+
+export const capiCoreSpec: GoBinarySpec = {
+  binary: "cluster-api-manager",
+  cacheName: "capi-core",
+  moduleDir: "tools/capi",
+  consumerModule: "cozy-proxmox/tools/capi",
+  module: "sigs.k8s.io/cluster-api",
+  mainPackage: "sigs.k8s.io/cluster-api",
+  line: "v1.10.",
+  stamp: capiStamp,
+};
+
+export const capiKubeadmSpec: GoBinarySpec = {
+  binary: "kubeadm-bootstrap-manager",
+  cacheName: "capi-kubeadm",
+  moduleDir: "tools/capi",
+  consumerModule: "cozy-proxmox/tools/capi",
+  module: "sigs.k8s.io/cluster-api",
+  mainPackage: "sigs.k8s.io/cluster-api/bootstrap/kubeadm",
+  line: "v1.10.",
+  stamp: capiStamp,
+};
+
+export const capmoxSpec: GoBinarySpec = {
+  binary: "capmox-manager",
+  cacheName: "capmox",
+  moduleDir: "tools/capmox",
+  consumerModule: "cozy-proxmox/tools/capmox",
+  module: "github.com/ionos-cloud/cluster-api-provider-proxmox",
+  mainPackage: "github.com/ionos-cloud/cluster-api-provider-proxmox/cmd",
+  line: "v0.7.",
+};
+
+export const ipamSpec: GoBinarySpec = {
+  binary: "ipam-in-cluster-manager",
+  cacheName: "ipam",
+  moduleDir: "tools/ipam",
+  consumerModule: "cozy-proxmox/tools/ipam",
+  module: "sigs.k8s.io/cluster-api-ipam-provider-in-cluster",
+  mainPackage: "sigs.k8s.io/cluster-api-ipam-provider-in-cluster",
+  line: "v1.0.",
+};
+
+export const controllerSpecs: readonly GoBinarySpec[] = [capiCoreSpec, capiKubeadmSpec, capmoxSpec, ipamSpec];
+
+/** The four controller binaries of the management environment. */
+export interface ControllerBinaries {
+  readonly capiCore: BuiltBinary;
+  readonly capiKubeadm: BuiltBinary;
+  readonly capmox: BuiltBinary;
+  readonly ipam: BuiltBinary;
+}
+
+/** Builds (or reuses) the four controllers, one after the other (each build uses every core). */
+export async function ensureControllerBinaries(options: BuildOptions = {}): Promise<ControllerBinaries> {
+  return {
+    capiCore: await ensureBinary(capiCoreSpec, options),
+    capiKubeadm: await ensureBinary(capiKubeadmSpec, options),
+    capmox: await ensureBinary(capmoxSpec, options),
+    ipam: await ensureBinary(ipamSpec, options),
+  };
+}
+
+/** The cached builds (any Go version), or what is missing. Synchronous, for test collection. */
+export function cachedControllerBinaries(): ControllerBinaries | { readonly missing: string } {
+  const [capiCore, capiKubeadm, capmox, ipam] = controllerSpecs.map((spec) => cachedBinary(spec));
+  for (const built of [capiCore, capiKubeadm, capmox, ipam]) if (!built || !("path" in built)) return built as { missing: string };
+  return { capiCore, capiKubeadm, capmox, ipam } as ControllerBinaries;
+}
+
+/** Everything the management environment runs: kube-apiserver, etcd, kube-controller-manager and the controllers. */
+export interface MgmtBinaries {
+  readonly kube: KubeBinaries & { readonly kubeControllerManager: BuiltBinary };
+  readonly controllers: ControllerBinaries;
+}
+
+/** Builds (or reuses) every binary of the management environment. */
+export async function ensureMgmtBinaries(options: BuildOptions = {}): Promise<MgmtBinaries> {
+  const kube = await ensureKubeBinaries(options);
+  const kubeControllerManager = await ensureBinary(kubeControllerManagerSpec, options);
+  return { kube: { ...kube, kubeControllerManager }, controllers: await ensureControllerBinaries(options) };
+}
+
+/** The cached builds, or what is missing. Synchronous, for test collection. */
+export function cachedMgmtBinaries(): MgmtBinaries | { readonly missing: string } {
+  const kube = cachedKubeBinaries();
+  if ("missing" in kube) return kube;
+  const kubeControllerManager = cachedBinary(kubeControllerManagerSpec);
+  if (!("path" in kubeControllerManager)) return kubeControllerManager;
+  const controllers = cachedControllerBinaries();
+  if ("missing" in controllers) return controllers;
+  return { kube: { ...kube, kubeControllerManager }, controllers };
+}

@@ -1,0 +1,237 @@
+/**
+ * The management environment: what `npm run mgmt:up` starts and what the stage 3 tests
+ * start, on loopback only.
+ *
+ * 1. etcd + kube-apiserver (src/kube/env) and, from the same Kubernetes release, the real
+ *    kube-controller-manager with only the garbage collector and the namespace controller
+ *    (owner references and namespace deletion work as in a real cluster);
+ * 2. the CRDs and webhook configurations of the controllers that run (components.ts);
+ * 3. the real CAPI core, kubeadm bootstrap, capmox and IPAM controllers (controllers.ts);
+ * 4. the Kamaji stand-in (kamaji-stand-in.ts);
+ * 5. the lab as Proxmox, reached by capmox through each tenant's credentials Secret as
+ *    `npm run bootstrap` writes it (TLS verified against the lab's certificate).
+ * `stop()` stops everything in reverse order and removes every folder; processes also die
+ * with this one (the watchdog in src/kube/env/process.ts).
+ */
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:https";
+import { join } from "node:path";
+import type { KubeBinaries } from "../kube/binaries.js";
+import { tenantCredentialSecrets } from "../kube/bootstrap/credentials.js";
+import { issueServingCertificate } from "../kube/env/pki.js";
+import { startKubeEnv, type KubeEnv } from "../kube/env/env.js";
+import { ServerProcess } from "../kube/env/process.js";
+import { freePort } from "../kube/env/ports.js";
+import type { KubeObject } from "../kube/object.js";
+import { writeKubeconfig } from "../kube/kubeconfig.js";
+import { conditionIs, describeCondition, waitFor } from "../kube/wait.js";
+import { defaultScenario, startLab, timingPresets, type LabHandle, type Scenario } from "../lab/index.js";
+import type { PlatformConfig } from "../config/types.js";
+import type { ControllerBinaries } from "./binaries.js";
+import { managementComponents } from "./components.js";
+import { controllerPorts, startControllers, waitHealthy, type RunningController } from "./controllers.js";
+import { KamajiStandIn } from "./kamaji-stand-in.js";
+
+export const mgmtFieldManager = "cozy-proxmox-mgmt";
+
+/**
+ * Where the environment lists its local controller processes, for stage 3 (a real cluster
+ * has Deployments instead): ConfigMap `cozy-proxmox-env/local-controllers`, key
+ * `controllers.json`, an array of `LocalController`.
+ */
+export const localControllersRef = { apiVersion: "v1", kind: "ConfigMap", namespace: "cozy-proxmox-env", name: "local-controllers" } as const;
+
+/** One local controller process as the registry lists it. */
+export interface LocalController {
+  readonly name: string;
+  readonly version: string;
+  readonly pid?: number;
+  /** Plain-HTTP health endpoint on 127.0.0.1 (absent for in-process stand-ins). */
+  readonly healthUrl?: string;
+  /** True for a stand-in of ours (not the real component). */
+  readonly standIn?: boolean;
+}
+
+function registryObjects(controllers: readonly RunningController[]): KubeObject[] {
+  const entries: LocalController[] = [
+    ...controllers.map((c) => ({ name: c.name, version: c.version, ...(c.process.pid ? { pid: c.process.pid } : {}), healthUrl: c.healthUrl })),
+    { name: "kamaji-stand-in", version: "stand-in", pid: process.pid, standIn: true },
+  ];
+  return [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: localControllersRef.namespace } },
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: localControllersRef.name, namespace: localControllersRef.namespace },
+      data: { "controllers.json": JSON.stringify(entries, null, 2) },
+    },
+  ];
+}
+
+export interface MgmtEnvOptions {
+  readonly kubeBinaries: KubeBinaries & { readonly kubeControllerManager: { readonly path: string; readonly version: string } };
+  readonly controllerBinaries: ControllerBinaries;
+  /** Also write the admin kubeconfig here (mode 0600), once everything is ready. */
+  readonly kubeconfigPath?: string;
+  /** Prepare these tenants (namespaces, credentials Secrets) before the environment counts as ready. @default none */
+  readonly tenantsOf?: PlatformConfig;
+  /** The lab's scenario. @default the default scenario with the `capmox` timing preset */
+  readonly scenario?: Scenario;
+  /** The lab's port. @default a free port */
+  readonly labPort?: number;
+  /** How long the controllers may take to become healthy. @default 120_000 */
+  readonly startTimeoutMs?: number;
+  /** Where the temp folders go. @default os.tmpdir() */
+  readonly tmpRoot?: string;
+  readonly log?: (line: string) => void;
+}
+
+/** The lab's admin token, as the credentials Secrets carry it. */
+export interface LabCredentials {
+  readonly url: string;
+  readonly tokenId: string;
+  readonly secret: string;
+  readonly caPem: string;
+  readonly fingerprint: string;
+}
+
+export interface MgmtEnv {
+  readonly kube: KubeEnv;
+  readonly lab: LabHandle;
+  readonly labCredentials: LabCredentials;
+  /** The four controllers and kube-controller-manager, with their logs and health endpoints. */
+  readonly controllers: readonly RunningController[];
+  readonly kamaji: KamajiStandIn;
+  /** Namespaces and credentials Secrets of the config's tenants, pointed at the lab. */
+  prepareTenants(config: PlatformConfig): Promise<void>;
+  /** Settles when a process of the environment exits on its own. */
+  readonly exited: Promise<{ readonly name: string; readonly code: number | null }>;
+  stop(): Promise<void>;
+}
+
+async function startKubeControllerManager(kube: KubeEnv, binary: { path: string; version: string }): Promise<RunningController> {
+  const dir = join(kube.dir, "kube-controller-manager");
+  mkdirSync(dir, { recursive: true });
+  const healthPort = await freePort();
+  const logFile = join(dir, "kube-controller-manager.log");
+  const process = new ServerProcess({
+    name: "kube-controller-manager",
+    command: binary.path,
+    args: [
+      `--kubeconfig=${kube.kubeconfigPath}`,
+      `--authentication-kubeconfig=${kube.kubeconfigPath}`,
+      `--authorization-kubeconfig=${kube.kubeconfigPath}`,
+      // Only what a cluster needs for objects to go away: owner references and namespaces.
+      "--controllers=garbagecollector,namespace",
+      "--leader-elect=false",
+      "--bind-address=127.0.0.1",
+      `--secure-port=${healthPort}`,
+      `--cert-dir=${dir}`,
+      "--authorization-always-allow-paths=/healthz,/readyz,/livez",
+      "--v=1",
+    ],
+    logFile,
+  });
+  const healthUrl = `https://127.0.0.1:${healthPort}/healthz`;
+  // Its serving certificate is self-signed, written into the cert dir at start: trust exactly that one.
+  const probe = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      let ca: string;
+      try {
+        ca = readFileSync(join(dir, "kube-controller-manager.crt"), "utf8");
+      } catch {
+        return resolve(false);
+      }
+      const req = request(healthUrl, { ca, timeout: 2_000 }, (response) => {
+        response.resume();
+        resolve(response.statusCode === 200);
+      });
+      req.on("error", () => resolve(false));
+      req.on("timeout", () => req.destroy());
+      req.end();
+    });
+  return { name: "kube-controller-manager", version: binary.version, process, healthUrl, logFile, probe };
+}
+
+/**
+ * Creates every object (the API server is new: nothing to update) and waits for the CRDs to
+ * be Established. A plain create, as `kubectl create` or clusterctl would: capmox v0.7.0's
+ * CRDs repeat a validation rule, which server-side apply refuses as a duplicate list key.
+ */
+async function installComponents(kube: KubeEnv, objects: readonly KubeObject[]): Promise<void> {
+  for (const object of objects) await kube.client.create(object);
+  const crds = objects.filter((o) => o.kind === "CustomResourceDefinition");
+  await waitFor(
+    kube.client,
+    crds.map((crd) => ({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: crd.metadata.name })),
+    conditionIs("Established"),
+    { timeoutMs: 60_000, describe: (o) => describeCondition(o, "Established") },
+  );
+}
+
+function labCredentialsOf(lab: LabHandle): LabCredentials {
+  if (!lab.caPem || !lab.fingerprint) throw new Error("the management environment's lab must serve HTTPS");
+  return { url: lab.url, tokenId: lab.tokens.admin.id, secret: lab.tokens.admin.secret, caPem: lab.caPem, fingerprint: lab.fingerprint };
+}
+
+/** The config's tenants' namespaces and credentials Secrets, the Secret exactly as bootstrap writes it. */
+export function tenantObjects(config: PlatformConfig, lab: LabCredentials): KubeObject[] {
+  const pointed: PlatformConfig = { ...config, proxmox: { ...config.proxmox, url: lab.url, tokenId: lab.tokenId, tls: { insecure: false } } };
+  const namespaces = [...new Set(config.tenants.map((t) => t.namespace))].map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
+  return [...namespaces, ...tenantCredentialSecrets({ config: pointed, tokenSecret: lab.secret, caPem: lab.caPem })];
+}
+
+export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
+  const log = options.log ?? (() => {});
+  const stack: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const step of stack.splice(0).reverse()) await step().catch(() => {});
+  };
+  try {
+    const lab = await startLab({ scenario: options.scenario ?? { ...defaultScenario(), timing: timingPresets["capmox"] }, port: options.labPort ?? 0 });
+    stack.push(() => lab.stop());
+    log(`lab (Proxmox VE emulator) at ${lab.url}`);
+    const kube = await startKubeEnv({ binaries: options.kubeBinaries, log, ...(options.tmpRoot ? { tmpRoot: options.tmpRoot } : {}) });
+    stack.push(() => kube.stop());
+    const ports = await controllerPorts();
+    const webhookCert = await issueServingCertificate(kube.servingCa, "cozy-proxmox-webhooks");
+    await installComponents(kube, managementComponents({ corePort: ports.coreWebhook, kubeadmPort: ports.kubeadmWebhook, caPem: kube.servingCa.certPem }));
+    log("installed the CRDs and webhooks of CAPI v1.10.1 (core, kubeadm), the Kamaji provider, capmox and IPAM");
+    const kcm = await startKubeControllerManager(kube, options.kubeBinaries.kubeControllerManager);
+    stack.push(() => kcm.process.stop());
+    const controllers = await startControllers({ binaries: options.controllerBinaries, dir: kube.dir, kubeconfigPath: kube.kubeconfigPath, ports, webhookCert });
+    for (const c of controllers) stack.push(() => c.process.stop());
+    const all = [kcm, ...controllers];
+    await waitHealthy(all, options.startTimeoutMs ?? 120_000);
+    log(`controllers healthy: ${all.map((c) => `${c.name} ${c.version}`).join(", ")}`);
+    const kamaji = new KamajiStandIn({ client: kube.client, binaries: options.kubeBinaries, log, ...(options.tmpRoot ? { tmpRoot: options.tmpRoot } : {}) });
+    kamaji.start();
+    stack.push(() => kamaji.stop());
+    for (const object of registryObjects(all)) await kube.client.apply(object, { fieldManager: mgmtFieldManager });
+    const labCredentials = labCredentialsOf(lab);
+    const prepareTenants = async (config: PlatformConfig): Promise<void> => {
+      for (const object of tenantObjects(config, labCredentials)) await kube.client.apply(object, { fieldManager: mgmtFieldManager });
+    };
+    if (options.tenantsOf) await prepareTenants(options.tenantsOf);
+    // Last: scripts wait for this file, so it appears only when everything is ready.
+    const kubeconfigPath = options.kubeconfigPath;
+    if (kubeconfigPath) {
+      writeKubeconfig(kubeconfigPath, readFileSync(kube.kubeconfigPath, "utf8"));
+      stack.push(async () => rmSync(kubeconfigPath, { force: true }));
+    }
+    const exited = Promise.race([kube.exited, ...all.map((c) => c.process.exited.then((code) => ({ name: c.name, code })))]);
+    return {
+      kube,
+      lab,
+      labCredentials,
+      controllers: all,
+      kamaji,
+      exited,
+      prepareTenants,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

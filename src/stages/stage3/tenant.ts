@@ -1,0 +1,75 @@
+/**
+ * Stage 3's test tenant: a tenant cluster generated exactly as `npm run synth` generates one
+ * (the same constructs), in its own namespace with a unique name per run, one node group of
+ * one replica. Its VMs carry the VM test's ownership and run tags, and their names (capmox
+ * names a VM after its ProxmoxMachine) start with the VM test's name prefix and the run id,
+ * so `npm run vm-test -- --sweep` finds whatever an interrupted run left behind.
+ */
+import { tenantObjects as renderTenantObjects } from "../../capi/render.js";
+import { credentialsSecretName, deploymentName, machineTag } from "../../capi/names.js";
+import { defaultNodeGroup, defaultTenant } from "../../config/defaults.js";
+import type { PlatformConfig, TenantConfig } from "../../config/types.js";
+import { tenantCredentialSecrets } from "../../kube/bootstrap/credentials.js";
+import type { KubeObject } from "../../kube/object.js";
+import { NAME_PREFIX, OWNER_TAG, runTag } from "../../vmtest/ownership.js";
+
+/** The node group of the test tenant. */
+export const STAGE3_GROUP = "s3";
+
+/** What the test tenant is called in this run. */
+export interface TestTenant {
+  readonly runId: string;
+  /** `cozy-vmtest-<run id>`: Machine, ProxmoxMachine and so VM names start with it. */
+  readonly name: string;
+  readonly namespace: string;
+  /** The config with only the test tenant (what synth renders it from). */
+  readonly config: PlatformConfig;
+  readonly tenant: TenantConfig;
+  /** `<name>-s3`. */
+  readonly machineDeployment: string;
+  /** Tags every VM of the tenant carries: capmox's `capi-<name>-s3`, the ownership and run tags. */
+  readonly tags: readonly string[];
+}
+
+/**
+ * The test tenant for a run: the first tenant of the config as the model (its version,
+ * VM shape and address ranges), else the defaults; one node group `s3` of one replica.
+ */
+export function testTenant(config: PlatformConfig, runId: string): TestTenant {
+  const name = `${NAME_PREFIX}${runId}`;
+  const model = config.tenants[0] ?? defaultTenant(name, "v1.32.6");
+  const group = { ...(model.nodeGroups[0] ?? defaultNodeGroup(STAGE3_GROUP)), name: STAGE3_GROUP, replicas: 1, minReplicas: 1, maxReplicas: 3 };
+  const ownership = [OWNER_TAG, runTag(runId)];
+  const tenant: TenantConfig = {
+    ...model,
+    name,
+    namespace: `cozy-stage3-${runId}`,
+    nodeGroups: [{ ...group, tags: [...new Set([...group.tags, ...ownership])] }],
+  };
+  return {
+    runId,
+    name,
+    namespace: tenant.namespace,
+    config: { ...config, tenants: [tenant] },
+    tenant,
+    machineDeployment: deploymentName(name, STAGE3_GROUP),
+    tags: [machineTag(name, STAGE3_GROUP), ...ownership],
+  };
+}
+
+/** What the Proxmox credentials Secret is made of (the token secret is never logged). */
+export interface CapmoxCredentials {
+  readonly tokenSecret: string;
+  /** PEM that capmox trusts for the Proxmox certificate (`root_ca`); absent with `insecure`. */
+  readonly caPem?: string;
+}
+
+/** Namespace, credentials Secret (as bootstrap writes it) and the tenant's Cluster API objects, in apply order. */
+export function testTenantObjects(t: TestTenant, credentials: CapmoxCredentials): KubeObject[] {
+  const namespace: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: t.namespace, labels: { "cozy-proxmox.io/stage3-run": t.runId } } };
+  const secrets = tenantCredentialSecrets({ config: t.config, tokenSecret: credentials.tokenSecret, ...(credentials.caPem ? { caPem: credentials.caPem } : {}) });
+  const objects = [...(renderTenantObjects(t.config).values())].flat() as unknown as KubeObject[];
+  return [namespace, ...secrets, ...objects];
+}
+
+export { credentialsSecretName };
