@@ -49,8 +49,14 @@ export interface TaskSpec {
   readonly authid: string;
   /** Lines logged at once. */
   readonly log?: readonly string[];
-  /** The effect at the end; throw to fail the task. May return more log lines. */
+  /** The effect (at the end, unless `workAtStart`); throw to fail the task. May return more log lines. */
   readonly work?: (task: LabTask) => readonly string[] | void;
+  /**
+   * Run `work` as the task starts; the task still ends after its duration. For workers whose
+   * effect shows at once, as `qmstart`'s: PVE reports the VM running while the task still runs.
+   * @default false
+   */
+  readonly workAtStart?: boolean;
   /** Cleanup when the task fails (injected or thrown). */
   readonly onError?: (task: LabTask, message: string) => void;
   /** Fail with this message instead of running `work` (fault injection). */
@@ -98,13 +104,23 @@ export class TaskRunner {
       log: [...(spec.log ?? [])],
     };
     state.tasks.set(upid, task);
+    const early = spec.workAtStart && spec.failWith === undefined ? this.runWork(task, spec) : undefined;
     const duration = spec.durationMs ?? state.timing.taskDurations[spec.type] ?? state.timing.taskDurationMs;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.finish(task, spec);
+      this.finish(task, spec.workAtStart ? { ...spec, work: () => early?.lines, ...(early?.error === undefined ? {} : { failWith: early.error }) } : spec);
     }, duration);
     this.timers.add(timer);
     return task;
+  }
+
+  /** Runs the work now: the log lines it returned, or its error. */
+  private runWork(task: LabTask, spec: TaskSpec): { lines?: readonly string[]; error?: string } {
+    try {
+      return { lines: spec.work?.(task) ?? [] };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
   }
 
   /** Runs the task's work now and records its result. */

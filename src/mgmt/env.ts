@@ -200,7 +200,8 @@ export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
     const kcm = await startKubeControllerManager(kube, options.kubeBinaries.kubeControllerManager);
     stack.push(() => kcm.process.stop());
     const controllers = await startControllers({ binaries: options.controllerBinaries, dir: kube.dir, kubeconfigPath: kube.kubeconfigPath, ports, webhookCert });
-    for (const c of controllers) stack.push(() => c.process.stop());
+    // Together: each may take its grace period to shut down.
+    stack.push(async () => void (await Promise.all(controllers.map((c) => c.process.stop()))));
     const all = [kcm, ...controllers];
     await waitHealthy(all, options.startTimeoutMs ?? 120_000);
     log(`controllers healthy: ${all.map((c) => `${c.name} ${c.version}`).join(", ")}`);

@@ -89,7 +89,7 @@ function powerTask(
   ctx: HandlerContext,
   type: string,
   effect: (vm: LabVm) => readonly string[] | void,
-  options: { readonly lockChecked?: boolean } = {},
+  options: { readonly lockChecked?: boolean; readonly atStart?: boolean } = {},
 ): string {
   const vm = vmOf(ctx);
   const node = vm.node;
@@ -100,6 +100,7 @@ function powerTask(
     node,
     type,
     id: String(vmid),
+    ...(options.atStart ? { workAtStart: true } : {}),
     work: () => {
       if (lockAtStart !== undefined) throw new Error(`VM is locked (${lockAtStart})`);
       return effect(liveVm(ctx.state, node, vmid));
@@ -123,7 +124,7 @@ const start: Handler = (ctx) =>
     boot(ctx.state, vm);
     const cloudinit = Object.values(vm.config).some((v) => /cloudinit/.test(v));
     return cloudinit ? ["generating cloud-init ISO"] : [];
-  });
+  }, { atStart: true });
 
 const stop: Handler = (ctx) =>
   powerTask(ctx, "qmstop", (vm) => {

@@ -56,7 +56,7 @@ async function diagnose(ctx: StageContext, run: Stage3Run, timeout: WaitTimeoutE
 
 async function provision(ctx: StageContext, run: Stage3Run, signal: AbortSignal): Promise<CheckOutcome> {
   const started = performance.now();
-  const count = await run.apply();
+  const count = await run.apply(ctx.api);
   try {
     await run.waitProvisioned(1, ctx.input.timeouts["capi.provision"], signal);
   } catch (error) {
@@ -66,7 +66,8 @@ async function provision(ctx: StageContext, run: Stage3Run, signal: AbortSignal)
   const ms = Math.round(performance.now() - started);
   const figures = { provisionedMs: ms, criterionMs: criteria.vmCreationMs };
   if (ms > criteria.vmCreationMs) return fail(`the Machine took ${formatDuration(ms)} to be Provisioned, over the ${formatDuration(criteria.vmCreationMs)} criterion`, "look at task durations in Proxmox (clone, storage speed)", figures);
-  return pass(`applied ${count} objects to ${run.tenant.namespace}; Machine Provisioned after ${formatDuration(ms)} (criterion ${formatDuration(criteria.vmCreationMs)})`, figures);
+  const pool = run.tenant.tenant.addressRanges?.map((r) => r.start).join(", ") ?? "";
+  return pass(`applied ${count} objects to ${run.tenant.namespace} (pool ${pool}); Machine Provisioned after ${formatDuration(ms)} (criterion ${formatDuration(criteria.vmCreationMs)})`, figures);
 }
 
 async function checkVm(ctx: StageContext, run: Stage3Run, signal: AbortSignal): Promise<CheckOutcome> {

@@ -13,7 +13,7 @@ import { conditionsOf, waitFor, waitForList } from "../../kube/wait.js";
 import type { ClusterResource, ProxmoxApi } from "../../proxmox/index.js";
 import { newRunId, runTag, splitTags } from "../../vmtest/ownership.js";
 import type { ManagementInput } from "../input.js";
-import { testTenant, testTenantObjects, type TestTenant } from "./tenant.js";
+import { freeAddresses, testTenant, testTenantObjects, withAddresses, type TestTenant } from "./tenant.js";
 
 export const stage3FieldManager = "cozy-proxmox-stage3";
 const capi = "cluster.x-k8s.io/v1beta1";
@@ -69,8 +69,11 @@ export function describeProxmoxMachine(pm: KubeObject): string {
   return parts.join(", ");
 }
 
+/** How many addresses the test tenant needs: one VM, then three. */
+const testAddresses = 3;
+
 export class Stage3Run {
-  readonly tenant: TestTenant;
+  #tenant: TestTenant;
   /** VMIDs the run's VMs had (for the ISO check after they are gone). */
   readonly vmids = new Set<number>();
   private applied = false;
@@ -80,15 +83,40 @@ export class Stage3Run {
     readonly management: ManagementInput,
     config: Parameters<typeof testTenant>[0],
   ) {
-    this.tenant = testTenant(config, management.runId ?? newRunId());
+    this.#tenant = testTenant(config, management.runId ?? newRunId());
+  }
+
+  get tenant(): TestTenant {
+    return this.#tenant;
   }
 
   get client(): KubeClient {
     return this.management.client;
   }
 
-  /** Applies namespace, credentials Secret and the tenant's objects (server-side, strict). */
-  async apply(): Promise<number> {
+  /**
+   * Addresses in use: the `ip_net0_<address>` tags capmox puts on VMs, and every IPAddress
+   * an IPAM provider handed out in the management cluster.
+   */
+  async usedAddresses(api: ProxmoxApi): Promise<Set<string>> {
+    const used = new Set<string>();
+    for (const vm of await api.clusterResources("vm")) {
+      for (const tag of splitTags(vm.tags)) if (/^ip_net\d+_/.test(tag)) used.add(tag.replace(/^ip_net\d+_/, ""));
+    }
+    const claimed = await this.client.list("ipam.cluster.x-k8s.io/v1beta1", "IPAddress").catch(() => ({ items: [] as KubeObject[] }));
+    for (const a of claimed.items) {
+      const address = (a["spec"] as { address?: string } | undefined)?.address;
+      if (address) used.add(address);
+    }
+    return used;
+  }
+
+  /** Applies namespace, credentials Secret and the tenant's objects (server-side, strict), on free addresses. */
+  async apply(api: ProxmoxApi): Promise<number> {
+    const ranges = this.#tenant.tenant.addressRanges ?? this.#tenant.config.network.addressRanges;
+    const free = freeAddresses(ranges, await this.usedAddresses(api), testAddresses);
+    if (!free) throw new Error(`fewer than ${testAddresses} free addresses in ${ranges.map((r) => `${r.start}-${r.end}`).join(", ")} for the test tenant`);
+    this.#tenant = withAddresses(this.#tenant, free);
     const objects = testTenantObjects(this.tenant, { tokenSecret: this.management.tokenSecret, ...(this.management.caPem ? { caPem: this.management.caPem } : {}) });
     this.applied = true;
     for (const object of objects) await this.client.apply(object, { fieldManager: stage3FieldManager });

@@ -8,7 +8,8 @@
 import { tenantObjects as renderTenantObjects } from "../../capi/render.js";
 import { credentialsSecretName, deploymentName, machineTag } from "../../capi/names.js";
 import { defaultNodeGroup, defaultTenant } from "../../config/defaults.js";
-import type { PlatformConfig, TenantConfig } from "../../config/types.js";
+import { formatIpv4, parseIpv4 } from "../../config/ipv4.js";
+import type { IpRange, PlatformConfig, TenantConfig } from "../../config/types.js";
 import { tenantCredentialSecrets } from "../../kube/bootstrap/credentials.js";
 import type { KubeObject } from "../../kube/object.js";
 import { NAME_PREFIX, OWNER_TAG, runTag } from "../../vmtest/ownership.js";
@@ -73,3 +74,29 @@ export function testTenantObjects(t: TestTenant, credentials: CapmoxCredentials)
 }
 
 export { credentialsSecretName };
+
+/**
+ * The last `count` addresses of `ranges` that nothing uses, as single-address ranges in
+ * ascending order: the test tenant's pool. capmox makes one pool per cluster, so without
+ * this the test VMs would take addresses the platform's tenants already hand out. Taken
+ * from the end of the ranges, where pools fill last. Undefined when fewer are free.
+ */
+export function freeAddresses(ranges: readonly IpRange[], used: ReadonlySet<string>, count: number): IpRange[] | undefined {
+  const picked: string[] = [];
+  for (const range of [...ranges].reverse()) {
+    const [first, last] = [parseIpv4(range.start), parseIpv4(range.end)];
+    if (first === undefined || last === undefined) continue;
+    for (let n = last; n >= first && picked.length < count; n--) {
+      const ip = formatIpv4(n);
+      if (!used.has(ip)) picked.push(ip);
+    }
+  }
+  if (picked.length < count) return undefined;
+  return picked.reverse().map((ip) => ({ start: ip, end: ip }));
+}
+
+/** The same tenant with its pool narrowed to these addresses. */
+export function withAddresses(t: TestTenant, addresses: readonly IpRange[]): TestTenant {
+  const tenant = { ...t.tenant, addressRanges: addresses };
+  return { ...t, tenant, config: { ...t.config, tenants: [tenant] } };
+}
