@@ -54,11 +54,17 @@ async function diagnose(ctx: StageContext, run: Stage3Run, timeout: WaitTimeoutE
   );
 }
 
+/** Time left for a wait inside a check limited to `limitMs` that began at `started`, keeping some for the diagnosis. */
+function waitBudget(limitMs: number, started: number): number {
+  const reserve = Math.min(10_000, limitMs / 5);
+  return Math.max(1_000, Math.round(limitMs - reserve - (performance.now() - started)));
+}
+
 async function provision(ctx: StageContext, run: Stage3Run, signal: AbortSignal): Promise<CheckOutcome> {
   const started = performance.now();
   const count = await run.apply(ctx.api);
   try {
-    await run.waitProvisioned(1, ctx.input.timeouts["capi.provision"], signal);
+    await run.waitProvisioned(1, waitBudget(ctx.input.timeouts["capi.provision"], started), signal);
   } catch (error) {
     if (error instanceof WaitTimeoutError) return diagnose(ctx, run, error);
     throw error;
@@ -97,7 +103,7 @@ async function scale(ctx: StageContext, run: Stage3Run, signal: AbortSignal): Pr
   const started = performance.now();
   await run.scale(3);
   try {
-    await run.waitProvisioned(3, ctx.input.timeouts["capi.scale"], signal);
+    await run.waitProvisioned(3, waitBudget(ctx.input.timeouts["capi.scale"], started), signal);
   } catch (error) {
     if (error instanceof WaitTimeoutError) return diagnose(ctx, run, error);
     throw error;
