@@ -2,14 +2,14 @@
  * `npm run lab`: a Proxmox VE API emulator on loopback until Ctrl-C / SIGTERM.
  *
  *   npm run lab -- [--http] [--port 8006] [--scenario file.yaml] [--token user@realm!id] [--secret s]
- *                  [--task-ms 1000] [--seed n] [--latency ms] [--error-rate 0.1] [--offline pve2]
+ *                  [--task-ms 1000 | --timing capmox] [--seed n] [--latency ms] [--error-rate 0.1] [--offline pve2]
  *                  [--fail-tasks] [--fault '{"match":"POST **\/clone","failTask":"boom"}']
  */
 import { parseArgs } from "node:util";
-import { defaultScenario, loadScenarioFile, startLab, withAdminToken, type FaultRule, type Scenario } from "../src/lab/index.js";
+import { defaultScenario, loadScenarioFile, startLab, timingPresets, withAdminToken, type FaultRule, type Scenario } from "../src/lab/index.js";
 
 const usage = `usage: npm run lab -- [--http] [--port <p>] [--scenario <yaml>] [--token <user@realm!id>] [--secret <s>]
-                      [--task-ms <ms>] [--seed <n>] [--latency <ms>] [--error-rate <0..1>] [--offline <node>]
+                      [--task-ms <ms>] [--timing capmox|instant] [--seed <n>] [--latency <ms>] [--error-rate <0..1>] [--offline <node>]
                       [--fail-tasks] [--fault <json rule>]...`;
 
 function fail(message: string): never {
@@ -34,6 +34,7 @@ try {
       token: { type: "string" },
       secret: { type: "string" },
       "task-ms": { type: "string" },
+      timing: { type: "string" },
       seed: { type: "string" },
       latency: { type: "string" },
       "error-rate": { type: "string" },
@@ -53,7 +54,10 @@ if (args.help) {
 }
 
 const port = intFlag("port", args.port, 0, 65535) ?? 8006;
-const taskDurationMs = intFlag("task-ms", args["task-ms"], 0, 3_600_000) ?? 1000;
+if (args.timing !== undefined && !(args.timing in timingPresets)) fail(`--timing ${JSON.stringify(args.timing)}: expected one of ${Object.keys(timingPresets).join(", ")}`);
+if (args.timing !== undefined && args["task-ms"] !== undefined) fail("--timing and --task-ms exclude each other");
+const preset = args.timing === undefined ? undefined : timingPresets[args.timing];
+const taskDurationMs = preset ? undefined : (intFlag("task-ms", args["task-ms"], 0, 3_600_000) ?? 1000);
 const seed = intFlag("seed", args.seed, 0, 2 ** 31 - 1);
 const latency = intFlag("latency", args.latency, 0, 600_000);
 const errorRate = args["error-rate"] === undefined ? undefined : Number(args["error-rate"]);
@@ -82,13 +86,14 @@ const offline = new Set(args.offline ?? []);
 for (const name of offline) if (!scenario.nodes.some((n) => n.name === name)) fail(`--offline ${JSON.stringify(name)}: no such node in the scenario`);
 scenario = {
   ...scenario,
+  ...(preset ? { timing: { ...scenario.timing, ...preset } } : {}),
   nodes: scenario.nodes.map((n) => (offline.has(n.name) ? { ...n, online: false } : n)),
   faults,
   ...(seed === undefined ? {} : { seed }),
 };
 
 try {
-  const lab = await startLab({ http: args.http, port, scenario, taskDurationMs });
+  const lab = await startLab({ http: args.http, port, scenario, ...(taskDurationMs === undefined ? {} : { taskDurationMs }) });
   const { admin, readonly } = lab.tokens;
   // The lab's own throwaway credentials: printing them is the point of this command.
   const lines = [

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLab, type LabHandle } from "../../../lab/index.js";
+import { defaultScenario, startLab, type LabHandle } from "../../../lab/index.js";
 import { cacheDir } from "../../../paths.js";
 
 const sourceDir = fileURLToPath(new URL("./go-client", import.meta.url));
@@ -42,7 +42,9 @@ describe.skipIf(!goAvailable)("go-proxmox (capmox's client) against the lab", ()
     mkdirSync(outDir, { recursive: true });
     // `go build` caches; the first run downloads go-proxmox through the Go module proxy.
     await execa("go", ["build", "-o", binary, "."], { cwd: sourceDir, timeout: 600_000 });
-    lab = await startLab({ taskDurationMs: 30 });
+    // pve3 with an odd CPU count: its cpuinfo.cores must still be an integer.
+    const scenario = defaultScenario();
+    lab = await startLab({ taskDurationMs: 30, scenario: { ...scenario, nodes: scenario.nodes.map((n) => (n.name === "pve3" ? { ...n, cpus: 7 } : n)) } });
   }, 600_000);
 
   afterAll(async () => {
@@ -64,11 +66,14 @@ describe.skipIf(!goAvailable)("go-proxmox (capmox's client) against the lab", ()
     });
     expect(run.stdout, run.stderr).toContain("ALL STEPS PASSED");
     expect(run.exitCode).toBe(0);
-    for (const step of ["version", "cluster", "template", "node", "nextid", "target", "clone", "configure", "cloud-init", "status", "agent", "stop", "delete"]) {
+    for (const step of ["version", "cluster", "template", "node", "nodes", "nextid", "target", "clone", "configure", "cloud-init", "status", "agent", "stop", "delete"]) {
       expect(run.stdout).toMatch(new RegExp(`^step ${step}: `, "m"));
     }
     expect(run.stdout).toMatch(/^step version: release 9\.1$/m);
     expect(run.stdout).toMatch(/^step template: 9000 on pve1$/m);
+    expect(run.stdout).toMatch(/^step nodes: cpuinfo cores\/cpus pve1=8\/16 pve2=8\/16 pve3=3\/7$/m);
+    // PVE splits tags on ; , and space, drops empties and repeats, and sorts them.
+    expect(run.stdout).toMatch(/^step configure: .* tags=capmox;k8s-template;ubuntu-2404;zz-capi$/m);
     // The template's disk is on the shared ceph-vm, so the clone may go to another node.
     expect(run.stdout).toMatch(/^step target: pve2 storage=ceph-vm$/m);
     expect(run.stdout).toMatch(/^step clone: \d+ capmox-worker-0 on pve2 scsi0=ceph-vm:vm-\d+-disk-0,discard=on,iothread=1,size=16G providerID=/m);

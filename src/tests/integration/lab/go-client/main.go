@@ -96,6 +96,26 @@ func main() {
 	check("node", node.Memory.Total > 0, "node %s reports no memory", tmplNode)
 	step("node", "%s memory.total=%d", node.Name, node.Memory.Total)
 
+	// Every online node's status, as capmox's scheduler reads it: cpuinfo must parse into
+	// go-proxmox's integers whatever the node's CPU count.
+	statuses, err := client.Nodes(ctx)
+	if err != nil {
+		fail("nodes", err)
+	}
+	var cores []string
+	for _, s := range statuses {
+		if s.Status != "online" {
+			continue
+		}
+		n, err := client.Node(ctx, s.Node)
+		if err != nil {
+			fail("nodes", err)
+		}
+		cores = append(cores, fmt.Sprintf("%s=%d/%d", n.Name, n.CPUInfo.Cores, n.CPUInfo.CPUs))
+	}
+	sort.Strings(cores)
+	step("nodes", "cpuinfo cores/cpus %s", strings.Join(cores, " "))
+
 	tmpl, err := node.VirtualMachine(ctx, tmplID)
 	if err != nil {
 		fail("template-config", err)
@@ -151,7 +171,8 @@ func main() {
 		proxmox.VirtualMachineOption{Name: "cores", Value: 4},
 		proxmox.VirtualMachineOption{Name: "memory", Value: 4096},
 		proxmox.VirtualMachineOption{Name: "net0", Value: "virtio,bridge=vmbr0,tag=100"},
-		proxmox.VirtualMachineOption{Name: "tags", Value: tmpl.VirtualMachineConfig.Tags + ";capmox"},
+		// Written the way capmox appends (old;new), with the separators and repeats PVE cleans up.
+		proxmox.VirtualMachineOption{Name: "tags", Value: tmpl.VirtualMachineConfig.Tags + ";capmox, zz-capi capmox;;"},
 	)
 	if err != nil {
 		fail("configure", err)
@@ -169,7 +190,7 @@ func main() {
 	mac := macRE.FindStringSubmatch(vm.VirtualMachineConfig.Nets["net0"])
 	check("configure", vm.VirtualMachineConfig.Cores != nil && *vm.VirtualMachineConfig.Cores == 4 && mac != nil && strings.Contains(vm.VirtualMachineConfig.SCSIs["scsi0"], "size=40G"),
 		"cores=%v net0=%q scsi0=%q", vm.VirtualMachineConfig.Cores, vm.VirtualMachineConfig.Nets["net0"], vm.VirtualMachineConfig.SCSIs["scsi0"])
-	step("configure", "net0=%s scsi0=%s", vm.VirtualMachineConfig.Nets["net0"], vm.VirtualMachineConfig.SCSIs["scsi0"])
+	step("configure", "net0=%s scsi0=%s tags=%s", vm.VirtualMachineConfig.Nets["net0"], vm.VirtualMachineConfig.SCSIs["scsi0"], vm.VirtualMachineConfig.Tags)
 
 	meta := fmt.Sprintf("instance-id: %s\nlocal-hostname: %s\nhostname: %s\n", uuid[2], name, name)
 	network := fmt.Sprintf("network:\n  version: 2\n  ethernets:\n    eth0:\n      match:\n        macaddress: %s\n      dhcp4: true\n", strings.ToLower(mac[1]))
