@@ -64,6 +64,7 @@ export class NodeGroup extends Construct {
       pool: proxmox.pool,
       tags: [...group.tags, machineTag(clusterName, group.name)],
       allowedNodes: group.allowedNodes,
+      ...(group.guestAgentChecks === false ? { guestAgentChecks: false } : {}),
     });
     const config = new KubeadmConfigTemplate(this, "BootstrapTemplate", {
       baseName: name,

@@ -44,6 +44,11 @@ export interface ProxmoxMachineTemplateProps {
   readonly tags: readonly string[];
   /** Overrides the ProxmoxCluster's allowed nodes. @default - the cluster's */
   readonly allowedNodes?: readonly string[];
+  /**
+   * capmox's readiness checks through the guest agent (agent up, `cloud-init status`); false
+   * skips both, for a template OS without the agent. @default true
+   */
+  readonly guestAgentChecks?: boolean;
 }
 
 const tagPattern = /^[a-z0-9_][a-z0-9_\-+.]*$/i;
@@ -106,6 +111,8 @@ function spec(p: ProxmoxMachineTemplateProps): Spec {
     },
     tags: [...new Set(p.tags)].sort(),
     ...(p.allowedNodes ? { allowedNodes: [...p.allowedNodes] } : {}),
+    // cloud-init's status is asked through the agent too: without the agent, skip both.
+    ...(p.guestAgentChecks === false ? { checks: { skipCloudInitStatus: true, skipQemuGuestAgent: true } } : {}),
   };
 }
 

@@ -153,6 +153,7 @@ function nodeGroup(raw: Raw): NodeGroupConfig {
     tags: list(raw.tags),
     ...(raw.allowedNodes !== undefined ? { allowedNodes: list<string>(raw.allowedNodes) } : {}),
     labels: obj(raw.labels) as Record<string, string>,
+    ...(raw.guestAgentChecks === false ? { guestAgentChecks: false } : {}),
   };
 }
 

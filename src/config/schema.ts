@@ -195,6 +195,11 @@ const nodeGroup = object(
     tags: { type: "array", items: pveTag, uniqueItems: true, default: [], description: "Extra Proxmox tags for the VMs." },
     allowedNodes: { ...nodeList, description: "Nodes for this group (a subset of proxmox.allowedNodes)." },
     labels: { ...labelMap, default: {}, description: "Kubernetes labels on the nodes." },
+    guestAgentChecks: {
+      type: "boolean",
+      default: true,
+      description: "capmox waits for the QEMU guest agent and cloud-init's status; false only for a template OS without the agent.",
+    },
   },
   ["name"],
 );

@@ -140,6 +140,12 @@ export interface NodeGroupConfig {
   readonly allowedNodes?: readonly string[];
   /** Kubernetes labels on the nodes. @default {} */
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * Whether capmox waits for the VM's QEMU guest agent and asks it for cloud-init's status
+   * before it reports the VM ready. Only for a template whose OS cannot run the agent: set
+   * false, and stage 2 no longer requires the template's `agent` option. @default true
+   */
+  readonly guestAgentChecks?: boolean;
 }
 
 export interface TenantConfig {

@@ -92,6 +92,7 @@ function nodeGroupSchema(): JsonSchema {
     },
     tags: list("Proxmox tags of the VMs. A tag the template lacks (capi-<cluster>-<group>) is always added.", { type: "string", pattern: proxmoxTag }, { uniqueItems: true }),
     allowedNodes: list("Proxmox nodes for this group's VMs. Default: proxmox.allowedNodes.", { type: "string", pattern: proxmoxName }, { minItems: 1, uniqueItems: true }),
+    guestAgentChecks: bool("capmox waits for the QEMU guest agent and cloud-init's status. Default true; false only for a template OS without the agent."),
   });
 }
 

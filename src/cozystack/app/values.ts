@@ -113,6 +113,7 @@ function nodeGroupValues(group: NodeGroupConfig, path: string): Values {
     ...(Object.keys(labels).length > 0 ? { labels } : {}),
     ...(group.tags.length > 0 ? { tags: [...group.tags] } : {}),
     ...(group.allowedNodes ? { allowedNodes: [...group.allowedNodes] } : {}),
+    ...(group.guestAgentChecks === false ? { guestAgentChecks: false } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ import type { StageContext } from "../input.js";
 import { type CheckOutcome, fail, pass } from "../model.js";
 import type { CheckSpec } from "../runner.js";
 import { checkIpRanges } from "./ip-ranges.js";
-import { checkTemplateBootDisk, checkTemplateBootOrder, checkTemplateCloneTargets, checkTemplateCloudInitDrive, checkTemplateResolves } from "./template.js";
+import { checkTemplateBootDisk, checkTemplateBootOrder, checkTemplateCloneTargets, checkTemplateCloudInitDrive, checkTemplateGuestAgent, checkTemplateResolves } from "./template.js";
 
 export const STAGE2_TITLE = "Network and storage";
 
@@ -191,6 +191,7 @@ export function stage2Checks(allowedNodes: readonly string[]): CheckSpec<StageCo
     { id: "template.boot-order", title: "template uses a new-style boot order", needs: ["template.resolve"], run: checkTemplateBootOrder },
     { id: "template.boot-disk", title: "template boot disk exists and is not larger than requested", needs: ["template.resolve"], run: checkTemplateBootDisk },
     { id: "template.clone-targets", title: "template can be cloned to every allowed node", needs: ["template.resolve"], run: checkTemplateCloneTargets },
+    { id: "template.guest-agent", title: "template has the QEMU guest agent capmox waits for", needs: ["template.resolve"], run: checkTemplateGuestAgent },
     { id: "network.ip-ranges", title: "VM address ranges not used by existing guests", timeout: "check.ip-ranges", run: checkIpRanges },
   ];
 }

@@ -14,16 +14,11 @@ import {
   findConflicts,
   parseRanges,
 } from "./ip-logic.js";
+import { agentEnabled } from "./template-logic.js";
 
 /** How many guests are inspected at once. */
 const PARALLEL = 4;
 
-function agentEnabled(value: unknown): boolean {
-  if (value === 1 || value === true) return true;
-  if (typeof value !== "string") return false;
-  const first = value.split(",")[0]?.trim() ?? "";
-  return first === "1" || /(^|,)enabled=1\b/.test(value);
-}
 
 interface Inspection {
   readonly addresses: GuestAddress[];

@@ -182,3 +182,11 @@ export function templateDiskStorages(config: Readonly<Record<string, unknown>>):
   }
   return out;
 }
+
+/** Whether a VM config's `agent` option enables the QEMU guest agent (`1`, `enabled=1,…`). */
+export function agentEnabled(value: unknown): boolean {
+  if (value === 1 || value === true) return true;
+  if (typeof value !== "string") return false;
+  const first = value.split(",")[0]?.trim() ?? "";
+  return first === "1" || /(^|,)enabled=1\b/.test(value);
+}

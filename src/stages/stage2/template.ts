@@ -7,7 +7,7 @@ import type { QemuConfig } from "../../proxmox/index.js";
 import { apiFailure, errorKind } from "../api-failure.js";
 import type { StageContext } from "../input.js";
 import { type CheckOutcome, fail, pass } from "../model.js";
-import { capmoxGeneration, checkBootOrder, cloudInitDrives, resolveTemplateByTags, templateDiskStorages } from "./template-logic.js";
+import { agentEnabled, capmoxGeneration, checkBootOrder, cloudInitDrives, resolveTemplateByTags, templateDiskStorages } from "./template-logic.js";
 
 export type TemplateLookup =
   | { readonly ok: true; readonly vmid: number; readonly node: string; readonly config: QemuConfig; readonly how: string }
@@ -189,4 +189,24 @@ export async function checkTemplateBootDisk(ctx: StageContext): Promise<CheckOut
     );
   }
   return pass(`${disk} is ${size ?? "of unknown size"} GiB, not larger than any node group's disk`, { templateDiskGiB: size ?? 0 });
+}
+
+/**
+ * capmox v0.7 waits for the VM's QEMU guest agent (and asks it for cloud-init's status)
+ * before it reports a VM ready: a template whose agent is off gives VMs that never become
+ * Provisioned. Node groups that set `guestAgentChecks: false` make capmox skip both.
+ */
+export async function checkTemplateGuestAgent(ctx: StageContext): Promise<CheckOutcome> {
+  const found = await lookupTemplate(ctx);
+  if (!found.ok) return found.outcome;
+  const groups = ctx.config.tenants.flatMap((t) => t.nodeGroups.map((g) => ({ where: `tenant ${t.name} group ${g.name}`, checks: g.guestAgentChecks !== false })));
+  const waiting = groups.filter((g) => g.checks);
+  if (agentEnabled(found.config.agent)) return pass(`agent ${String(found.config.agent)}: capmox can wait for the guest agent and cloud-init`);
+  if (groups.length > 0 && waiting.length === 0) {
+    return pass(`agent is off, and every node group skips capmox's agent checks (guestAgentChecks: false)`);
+  }
+  return fail(
+    `template ${found.vmid} has the QEMU guest agent ${found.config.agent === undefined ? "not configured" : `off (agent ${String(found.config.agent)})`}; capmox waits for the agent before it reports a VM ready, so the VMs of ${waiting.map((g) => g.where).join(", ") || "every node group"} would never be Provisioned`,
+    `install qemu-guest-agent in the template's OS and enable it: qm set ${found.vmid} --agent enabled=1 (on ${found.node}); or, for an OS that cannot run it, set guestAgentChecks: false on those node groups`,
+  );
 }

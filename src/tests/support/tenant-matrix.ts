@@ -26,7 +26,7 @@ export function tenantMatrix(): Array<{ readonly name: string; readonly config: 
         nodeGroups: [
           group("general"),
           group("large", { replicas: 3, minReplicas: 1, maxReplicas: 6, sockets: 2, cores: 8, memoryMiB: 32768, diskGiB: 100, tags: ["large"], labels: { "node.example.com/size": "large" } }),
-          group("edge", { replicas: 1, minReplicas: 1, maxReplicas: 1, allowedNodes: ["pve3"], labels: { "node-role.kubernetes.io/edge": "" } }),
+          group("edge", { replicas: 1, minReplicas: 1, maxReplicas: 1, allowedNodes: ["pve3"], labels: { "node-role.kubernetes.io/edge": "" }, guestAgentChecks: false }),
         ],
       },
     ],

@@ -94,6 +94,7 @@ function machineSpec(cluster: string, group: string): string {
 {{- /* one tag the template lacks, or capmox may skip the VM's boot (capmox bug #848) */}}
 {{- $_ := set $machine "tags" (append ($g.tags | default list) ${printfOf(machineTag, cluster, group)} | uniq | sortAlpha) }}
 {{- with $g.allowedNodes }}{{ $_ := set $machine "allowedNodes" . }}{{ end }}
+{{- if and (hasKey $g "guestAgentChecks") (not $g.guestAgentChecks) }}{{ $_ := set $machine "checks" (dict "skipCloudInitStatus" true "skipQemuGuestAgent" true) }}{{ end }}
 {{- $machineName := printf "%s-%s" $name (include "kp.hash" $machine) }}
 {{- /* the constructs hash their typed props, where the template id is templateId; the API field is templateID */}}
 {{- if hasKey $machine "templateId" }}{{ $_ := set $machine "templateID" $machine.templateId }}{{ $_ := unset $machine "templateId" }}{{ end }}`;

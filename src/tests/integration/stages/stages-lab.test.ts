@@ -66,7 +66,7 @@ describe("stages 1 and 2 against the lab", () => {
       "api.privileges.ccm",
       "api.latency",
     ]);
-    expect(s2!.cases).toHaveLength(1 + 3 * 4 + 6);
+    expect(s2!.cases).toHaveLength(1 + 3 * 4 + 7);
     expect(Number(s1!.properties["api.latency.p95Ms"])).toBeLessThan(2000);
     expect(s1!.properties["api.latency.samples"]).toBe("20");
     expect(s1!.properties["api.pve-version.version"]).toBe("9.1.1");

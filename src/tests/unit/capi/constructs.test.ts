@@ -154,6 +154,13 @@ describe("ProxmoxMachineTemplate (capmox rules)", () => {
     expect(spec.disks.bootVolume).toEqual({ disk: "scsi0", sizeGb: 20 });
   });
 
+  it("skips capmox's guest-agent and cloud-init checks only when the node group says so", () => {
+    expect(pmt().spec.template.spec.checks).toBeUndefined();
+    expect(pmt({ guestAgentChecks: false }).spec.template.spec.checks).toEqual({ skipCloudInitStatus: true, skipQemuGuestAgent: true });
+    // A new spec, a new template: machines roll when the setting changes.
+    expect(pmt({ guestAgentChecks: false }).metadata.name).not.toBe(pmt().metadata.name);
+  });
+
   it("selects a template by tags without a source node", () => {
     const spec = pmt({ template: { kind: "tags", tags: ["ubuntu", "k8s"], matchPolicy: "exact" } }).spec.template.spec;
     expect(spec.templateSelector).toEqual({ matchTags: ["ubuntu", "k8s"] });

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { compareVersions, consumerGoMod, consumerReplaces, etcdSpec, kubeApiserverSpec, pinnedVersion } from "../../../kube/index.js";
+import { compareVersions, consumerGoMod, consumerReplaces, etcdSpec, kubeApiserverSpec, kubeBinarySpecs, pinnedVersion } from "../../../kube/index.js";
+import { controllerSpecs } from "../../../mgmt/index.js";
 import { repoRoot } from "../../../paths.js";
 
 // Excerpts in the shape of the real upstream go.mod files (k8s.io/kubernetes, etcd server).
@@ -70,11 +71,12 @@ describe("consumer go.mod", () => {
   });
 
   test("the committed consumer modules pin every staging module of their upstream version", () => {
-    for (const spec of [kubeApiserverSpec, etcdSpec]) {
+    for (const spec of [...kubeBinarySpecs, ...controllerSpecs]) {
       const version = pinnedVersion(spec);
       expect(version.startsWith(spec.line)).toBe(true);
       const goMod = readFileSync(join(repoRoot, spec.moduleDir, "go.mod"), "utf8");
-      expect(goMod).toMatch(new RegExp(`^tool ${spec.mainPackage.replace(/\./g, "\\.")}$`, "m"));
+      // A tool line of its own, or an entry of a tool block.
+      expect(goMod).toMatch(new RegExp(`^(tool |\t)${spec.mainPackage.replace(/\./g, "\\.")}$`, "m"));
       // No local paths survive: every replace points at a published version.
       expect(goMod).not.toMatch(/=>\s+\.{1,2}\//);
     }
@@ -83,6 +85,8 @@ describe("consumer go.mod", () => {
     for (const staging of ["k8s.io/api", "k8s.io/apiserver", "k8s.io/apiextensions-apiserver", "k8s.io/kube-aggregator", "k8s.io/client-go"]) {
       expect(kubeGoMod).toContain(`\t${staging} => ${staging} ${minorPatch}\n`);
     }
+    // capmox v0.7.0's own go.mod replaces cluster-api with v1.9.5; a consumer must repeat it.
+    expect(readFileSync(join(repoRoot, "tools/capmox/go.mod"), "utf8")).toMatch(/^replace sigs\.k8s\.io\/cluster-api => sigs\.k8s\.io\/cluster-api v1\.9\.5$/m);
   });
 });
 

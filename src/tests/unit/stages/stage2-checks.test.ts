@@ -89,7 +89,7 @@ describe("stage 2 on constructed states", () => {
   it("passes a healthy cluster: every check green", async () => {
     const r = await run(healthy());
     expect(r.checks.filter((c) => c.verdict !== "passed")).toEqual([]);
-    expect(r.checks).toHaveLength(1 + 3 * 4 + 6);
+    expect(r.checks).toHaveLength(1 + 3 * 4 + 7);
   });
 
   it("a cluster without quorum fails only the quorum check", async () => {
@@ -179,6 +179,25 @@ describe("stage 2 on constructed states", () => {
     expect(failedIds(r)).toEqual(["template.clone-targets"]);
     expect(check(r, "template.clone-targets").reason).toContain("template disk scsi0 is on local storage local");
     expect(failedIds(await run(c, config({ allowedNodes: ["pve1"] })))).toEqual([]);
+  });
+
+  it("a template without the QEMU guest agent fails, naming the node groups capmox would wait for", async () => {
+    const c = healthy();
+    c.configs[9000] = { ...template, agent: "0" };
+    const r = await run(c);
+    expect(failedIds(r)).toEqual(["template.guest-agent"]);
+    expect(check(r, "template.guest-agent").reason).toMatch(/QEMU guest agent off \(agent 0\); capmox waits .* tenant demo group workers would never be Provisioned/);
+    expect(check(r, "template.guest-agent").fix).toContain("qm set 9000 --agent enabled=1");
+  });
+
+  it("a template without the agent passes when every node group skips capmox's agent checks", async () => {
+    const c = healthy();
+    c.configs[9000] = { ...template, agent: undefined };
+    const base = config();
+    const cfg = { ...base, tenants: base.tenants.map((t) => ({ ...t, nodeGroups: t.nodeGroups.map((g) => ({ ...g, guestAgentChecks: false })) })) };
+    const r = await run(c, cfg);
+    expect(check(r, "template.guest-agent")).toMatchObject({ verdict: "passed", detail: expect.stringContaining("guestAgentChecks: false") });
+    expect(check(await run(healthy(), cfg), "template.guest-agent").verdict).toBe("passed");
   });
 
   it("a guest already using an address of the VM ranges", async () => {
