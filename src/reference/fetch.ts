@@ -23,6 +23,10 @@ export const requiredReferenceFiles = [
   "cozystack-v0.37.10/paas-full.yaml",
   "cozystack-v0.37.10/system-charts.tsv",
   "cozystack-v0.37.10/apps-kubernetes-values.schema.json",
+  // The management environment's CRDs, webhooks and manager args (src/mgmt/components.ts).
+  "cozystack-v0.37.10/release/packages/system/capi-providers-core/files/core-components.yaml",
+  "cozystack-v0.37.10/release/packages/system/capi-providers-bootstrap/files/bootstrap-components.yaml",
+  "cozystack-v0.37.10/release/packages/system/capi-providers-cpprovider/files/control-plane-components.yaml",
 ] as const;
 
 export class ReferenceError extends Error {
