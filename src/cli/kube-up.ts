@@ -5,7 +5,8 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ensureKubeBinaries, startKubeEnv, stopAllKubeEnvsSync } from "../kube/index.js";
+import { ensureKubeBinaries, startKubeEnv } from "../kube/index.js";
+import { killOnSignalWhileStarting, untilSignalOrExit } from "./until-signal.js";
 
 export async function kubeUpMain(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
@@ -26,30 +27,17 @@ export async function kubeUpMain(argv: readonly string[]): Promise<number> {
   const log = (line: string): void => console.log(line);
   const binaries = await ensureKubeBinaries({ log });
   // A signal while starting: kill what exists so far, then end.
-  const early = (): void => {
-    stopAllKubeEnvsSync();
-    process.exit(130);
-  };
-  process.once("SIGINT", early);
-  process.once("SIGTERM", early);
+  const starting = killOnSignalWhileStarting();
   const env = await startKubeEnv({
     binaries,
     kubeconfigPath,
     crdsForProfile: values["no-crds"] ? undefined : values.profile,
     log,
   });
-  process.removeListener("SIGINT", early);
-  process.removeListener("SIGTERM", early);
+  starting();
   log(`kubeconfig: ${kubeconfigPath}  (try: kubectl --kubeconfig ${kubeconfigPath} get crds)`);
   log("running; Ctrl-C or SIGTERM stops it and removes the kubeconfig");
-  // Signal listeners do not keep Node alive; this timer does, until we are done.
-  const keepAlive = setInterval(() => {}, 1 << 30);
-  const outcome = await new Promise<{ signal: string } | { name: string; code: number | null }>((done) => {
-    process.once("SIGINT", () => done({ signal: "SIGINT" }));
-    process.once("SIGTERM", () => done({ signal: "SIGTERM" }));
-    void env.exited.then(done);
-  });
-  clearInterval(keepAlive);
+  const outcome = await untilSignalOrExit(env.exited);
   await env.stop();
   if ("signal" in outcome) {
     log(`${outcome.signal}: stopped kube-apiserver and etcd, removed ${env.dir} and ${kubeconfigPath}`);

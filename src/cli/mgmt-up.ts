@@ -7,8 +7,8 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/index.js";
-import { stopAllKubeEnvsSync } from "../kube/index.js";
 import { ensureMgmtBinaries, kamajiStandInName, startMgmtEnv } from "../mgmt/index.js";
+import { killOnSignalWhileStarting, untilSignalOrExit } from "./until-signal.js";
 
 const usage = "usage: npm run mgmt:up -- --kubeconfig <file> [--config platform.yaml] [--lab-port <port>]";
 
@@ -43,12 +43,7 @@ export async function mgmtUpMain(argv: readonly string[]): Promise<number> {
   const kubeconfigPath = resolve(values.kubeconfig);
   const log = (line: string): void => console.log(line);
   const binaries = await ensureMgmtBinaries({ log });
-  const early = (): void => {
-    stopAllKubeEnvsSync();
-    process.exit(130);
-  };
-  process.once("SIGINT", early);
-  process.once("SIGTERM", early);
+  const starting = killOnSignalWhileStarting();
   const env = await startMgmtEnv({
     kubeBinaries: binaries.kube,
     controllerBinaries: binaries.controllers,
@@ -57,8 +52,7 @@ export async function mgmtUpMain(argv: readonly string[]): Promise<number> {
     labPort,
     log,
   });
-  process.removeListener("SIGINT", early);
-  process.removeListener("SIGTERM", early);
+  starting();
   const lab = env.labCredentials;
   const lines = [
     "",
@@ -85,13 +79,7 @@ export async function mgmtUpMain(argv: readonly string[]): Promise<number> {
   ];
   // The lab's own throwaway credentials: printing them is the point (as `npm run lab` does).
   log(lines.join("\n"));
-  const keepAlive = setInterval(() => {}, 1 << 30);
-  const outcome = await new Promise<{ signal: string } | { name: string; code: number | null }>((done) => {
-    process.once("SIGINT", () => done({ signal: "SIGINT" }));
-    process.once("SIGTERM", () => done({ signal: "SIGTERM" }));
-    void env.exited.then(done);
-  });
-  clearInterval(keepAlive);
+  const outcome = await untilSignalOrExit(env.exited);
   await env.stop();
   if ("signal" in outcome) {
     log(`${outcome.signal}: stopped the environment, removed its folders and ${kubeconfigPath}`);

@@ -146,6 +146,11 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
     session.api.close();
     return 2;
   }
+  if (needsManagement && !kubeconfig && args.selection !== "all") {
+    say(`test:stage: stage 3 needs the management cluster: give --kubeconfig <file> or set KUBECONFIG\n${testStageUsage}`);
+    session.api.close();
+    return 2;
+  }
   if (needsManagement) say(kubeconfig ? `management cluster: ${kubeconfig}` : "no management cluster (--kubeconfig or KUBECONFIG): stage 3 is skipped");
   try {
     const run = await runStages(

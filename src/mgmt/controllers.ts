@@ -130,33 +130,26 @@ async function capiManager(input: StartControllersInput, which: "core" | "bootst
   });
 }
 
-async function capmox(input: StartControllersInput): Promise<RunningController> {
-  const dir = controllerDir(input, "capmox");
+/** A manager with controller-runtime's usual flags: probes on 127.0.0.1, metrics off. */
+async function probedManager(input: StartControllersInput, name: string, binary: ControllerBinaries[keyof ControllerBinaries], extra: Partial<ControllerLaunch> & { readonly args: readonly string[] }): Promise<RunningController> {
   const healthPort = await freePort();
   return launch(input, {
-    name: "capmox",
-    version: input.binaries.capmox.version,
-    command: input.binaries.capmox.path,
-    dir,
+    name,
+    version: binary.version,
+    command: binary.path,
+    dir: controllerDir(input, name),
     healthPort,
-    env: noGlobalProxmoxClient,
-    args: ["--metrics-bind-address=0", `--health-probe-bind-address=127.0.0.1:${healthPort}`, "--enable-webhooks=false"],
+    ...extra,
+    args: ["--metrics-bind-address=0", `--health-probe-bind-address=127.0.0.1:${healthPort}`, ...extra.args],
   });
 }
 
-async function ipam(input: StartControllersInput): Promise<RunningController> {
-  const dir = controllerDir(input, "ipam");
-  const healthPort = await freePort();
-  return launch(input, {
-    name: "ipam",
-    version: input.binaries.ipam.version,
-    command: input.binaries.ipam.path,
-    dir,
-    healthPort,
-    klog: false,
-    args: ["--metrics-bind-address=0", `--health-probe-bind-address=127.0.0.1:${healthPort}`, "--webhook-port=0"],
-  });
-}
+const capmox = (input: StartControllersInput): Promise<RunningController> =>
+  probedManager(input, "capmox", input.binaries.capmox, { env: noGlobalProxmoxClient, args: ["--enable-webhooks=false"] });
+
+// IPAM's flag set has no klog flags.
+const ipam = (input: StartControllersInput): Promise<RunningController> =>
+  probedManager(input, "ipam", input.binaries.ipam, { klog: false, args: ["--webhook-port=0"] });
 
 /** Starts the four controllers (not waiting for them: see `waitHealthy`). */
 export async function startControllers(input: StartControllersInput): Promise<RunningController[]> {

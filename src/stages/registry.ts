@@ -57,24 +57,23 @@ export function runStage(n: ImplementedStage, input: StageInput): Promise<StageR
  * test tenant is deleted and its VMs awaited; anything left is a failed `tenant.cleanup`.
  */
 async function runStage3(input: StageInput, ctx: StageContext, options: Parameters<typeof runChecks>[4]): Promise<StageResult> {
-  const run = input.management ? new Stage3Run(input.management, input.config) : undefined;
+  if (!input.management) throw new Error("stage 3 needs input.management (the management cluster)");
+  const run = new Stage3Run(input.management, input.config);
   let result: StageResult | undefined;
   try {
     result = await runChecks(3, STAGE3_TITLE, stage3Checks(run), ctx, options);
   } finally {
-    if (run) {
-      const started = performance.now();
-      const p = input.config.proxmox;
-      const problems = await run.cleanup(input.api, p.isoStorage, p.allowedNodes, input.timeouts["capi.delete"]).catch((e: unknown) => [`cleanup failed: ${(e as Error).message}`]);
-      if (result && problems.length > 0) {
-        const check = toCheckResult(
-          { id: "tenant.cleanup", title: "nothing of the test tenant is left" },
-          { verdict: "failed", reason: problems.join("; "), fix: "remove what is named above" },
-          performance.now() - started,
-          input.secrets,
-        );
-        result = { ...result, checks: [...result.checks, check], verdict: stageVerdict([...result.checks, check]) };
-      }
+    const started = performance.now();
+    const p = input.config.proxmox;
+    const problems = await run.cleanup(input.api, p.isoStorage, p.allowedNodes, input.timeouts["capi.delete"]).catch((e: unknown) => [`cleanup failed: ${(e as Error).message}`]);
+    if (result && problems.length > 0) {
+      const check = toCheckResult(
+        { id: "tenant.cleanup", title: "nothing of the test tenant is left" },
+        { verdict: "failed", reason: problems.join("; "), fix: "remove what is named above" },
+        performance.now() - started,
+        input.secrets,
+      );
+      result = { ...result, checks: [...result.checks, check], verdict: stageVerdict([...result.checks, check]) };
     }
   }
   return result;
@@ -107,6 +106,8 @@ export async function runStages(
       stages.push(placeholder(info, "not-implemented", `stage ${n} (${info.title}) is not implemented yet: it was not run and does not count as passed`));
     } else if (stoppedBy !== undefined) {
       stages.push(placeholder(info, "not-run", `not run because stage ${stoppedBy} failed (use --keep-going to run it anyway)`));
+    } else if (n === 3 && !input.management) {
+      stages.push(placeholder(info, "not-run", "not run: stage 3 needs the management cluster (--kubeconfig or KUBECONFIG); it does not count as passed"));
     } else if (input.signal?.aborted) {
       stages.push(placeholder(info, "not-run", "not run: the run was interrupted"));
     } else {

@@ -6,7 +6,7 @@ import { WaitTimeoutError } from "../../kube/errors.js";
 import type { KubeObject } from "../../kube/object.js";
 import type { ProxmoxApi } from "../../proxmox/index.js";
 import type { StageContext } from "../input.js";
-import { fail, pass, skip, type CheckOutcome } from "../model.js";
+import { fail, pass, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
 import { criteria, formatDuration } from "../timeouts.js";
 import { checkControllers, checkCrds } from "./controllers.js";
@@ -128,15 +128,13 @@ async function remove(ctx: StageContext, run: Stage3Run, signal: AbortSignal): P
 }
 
 /** The checks of stage 3, sharing one run. */
-export function stage3Checks(run: Stage3Run | undefined): CheckSpec<StageContext>[] {
-  const needRun = (check: (ctx: StageContext, run: Stage3Run, signal: AbortSignal) => Promise<CheckOutcome>) => (ctx: StageContext, signal: AbortSignal) =>
-    run ? check(ctx, run, signal) : Promise.resolve(skip("no management cluster: give --kubeconfig or set KUBECONFIG"));
+export function stage3Checks(run: Stage3Run): CheckSpec<StageContext>[] {
   return [
-    { id: "capi.controllers", title: "Cluster API, kubeadm, capmox and IPAM controllers run", run: needRun((_c, r) => checkControllers(r.client)) },
-    { id: "capi.crds", title: "CRDs served at the expected versions with contract labels", run: needRun((_c, r) => checkCrds(r.client)) },
-    { id: "tenant.provisioned", title: "a test tenant from synth gets a VM (Machine Provisioned)", needs: ["capi.controllers", "capi.crds"], timeout: "capi.provision", run: needRun(provision) },
-    { id: "tenant.vm", title: "the VM in Proxmox matches the node group", needs: ["tenant.provisioned"], timeout: "vm.verify", run: needRun(checkVm) },
-    { id: "tenant.scale", title: "scaled to 3, VMs placed by capmox's scheduler", needs: ["tenant.vm"], timeout: "capi.scale", run: needRun(scale) },
-    { id: "tenant.delete", title: "deleting the tenant removes its VMs and ISOs", needs: ["tenant.provisioned"], timeout: "capi.delete", run: needRun(remove) },
+    { id: "capi.controllers", title: "Cluster API, kubeadm, capmox and IPAM controllers run", run: () => checkControllers(run.client) },
+    { id: "capi.crds", title: "CRDs served at the expected versions with contract labels", run: () => checkCrds(run.client) },
+    { id: "tenant.provisioned", title: "a test tenant from synth gets a VM (Machine Provisioned)", needs: ["capi.controllers", "capi.crds"], timeout: "capi.provision", run: (ctx, signal) => provision(ctx, run, signal) },
+    { id: "tenant.vm", title: "the VM in Proxmox matches the node group", needs: ["tenant.provisioned"], timeout: "vm.verify", run: (ctx, signal) => checkVm(ctx, run, signal) },
+    { id: "tenant.scale", title: "scaled to 3, VMs placed by capmox's scheduler", needs: ["tenant.vm"], timeout: "capi.scale", run: (ctx, signal) => scale(ctx, run, signal) },
+    { id: "tenant.delete", title: "deleting the tenant removes its VMs and ISOs", needs: ["tenant.provisioned"], timeout: "capi.delete", run: (ctx, signal) => remove(ctx, run, signal) },
   ];
 }

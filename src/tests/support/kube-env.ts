@@ -45,7 +45,7 @@ const setupTimeoutMs = 90 * 60 * 1000;
 let signalHandlersInstalled = false;
 
 /** On SIGINT/SIGTERM: kill the servers, remove temp folders, then let the signal do its usual work. */
-function installSignalHandlers(): void {
+export function installSignalHandlers(): void {
   if (signalHandlersInstalled) return;
   signalHandlersInstalled = true;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe } from "vitest";
-import { stopAllKubeEnvsSync } from "../../kube/index.js";
+import { installSignalHandlers } from "./kube-env.js";
 import type { Scenario } from "../../lab/index.js";
 import { cachedMgmtBinaries, ensureMgmtBinaries, startMgmtEnv, type MgmtEnv } from "../../mgmt/index.js";
 
@@ -28,19 +28,6 @@ if (!tier.available) {
 /** `describe` for tests that need the real controllers: skipped (loudly) only where they cannot run. */
 export const describeMgmt: typeof describe = tier.available ? describe : (describe.skip as unknown as typeof describe);
 
-let handlersInstalled = false;
-function installSignalHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    const handler = (): void => {
-      stopAllKubeEnvsSync();
-      process.removeListener(signal, handler);
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, handler);
-  }
-}
 
 export interface UseMgmtEnvOptions {
   /** The lab's scenario. @default the environment's default (capmox timing) */
