@@ -83,8 +83,10 @@ export interface StageResult {
 
 export interface RunResult {
   readonly stages: readonly StageResult[];
-  /** True when every check of every stage that ran passed (skips allowed) and no stage failed. */
+  /** True when every check of every stage that ran passed (skips allowed), no stage failed, and the run was not interrupted. */
   readonly ok: boolean;
+  /** The run was interrupted (Ctrl-C): what ran is reported, and the run does not count as passed. */
+  readonly interrupted?: boolean;
   readonly startedAt: string;
   readonly durationMs: number;
 }

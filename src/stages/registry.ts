@@ -116,5 +116,6 @@ export async function runStages(
       if (result.verdict === "failed" && !options.keepGoing) stoppedBy = n;
     }
   }
-  return { stages, ok: runOk(stages), startedAt, durationMs: Math.round(performance.now() - start) };
+  const interrupted = input.signal?.aborted === true;
+  return { stages, ok: runOk(stages) && !interrupted, ...(interrupted ? { interrupted } : {}), startedAt, durationMs: Math.round(performance.now() - start) };
 }

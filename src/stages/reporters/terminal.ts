@@ -157,6 +157,6 @@ export function renderTable(run: RunResult, options: { color: boolean; width?: n
   }
   const ran = run.stages.filter((s) => s.verdict === "passed" || s.verdict === "failed").map((s) => s.stage);
   const scope = notImplemented.length > 0 ? ` of stage ${ran.join(", ")}` : "";
-  lines.push(run.ok ? paint("green", `Result: all checks${scope} passed`) : paint("red", "Result: FAILED"));
+  lines.push(run.ok ? paint("green", `Result: all checks${scope} passed`) : paint("red", run.interrupted ? "Result: INTERRUPTED (incomplete, not passed)" : "Result: FAILED"));
   return `${lines.join("\n")}\n`;
 }
