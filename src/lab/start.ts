@@ -14,6 +14,7 @@ import { resolveScenario, type Scenario } from "./scenario.js";
 import { handleRequest, type Pipeline } from "./server.js";
 import { LabState } from "./state.js";
 import { TaskRunner } from "./tasks.js";
+import { attachKubeletStandIns } from "./kubelet/index.js";
 
 /** An API token of the lab. */
 export interface LabToken {
@@ -34,6 +35,8 @@ export interface StartLabOptions {
   readonly scenario?: Scenario | string;
   /** Duration of every task (overrides the scenario's timing). @default scenario's, else 50 */
   readonly taskDurationMs?: number;
+  /** The lab's own log lines (kubelet stand-ins joining or not). @default kept in `LabHandle.log` only */
+  readonly log?: (line: string) => void;
 }
 
 /** A running lab. */
@@ -50,6 +53,8 @@ export interface LabHandle {
   readonly state: LabState;
   /** Run-time fault injection. */
   readonly faults: FaultController;
+  /** The lab's log lines so far (the last 1,000): what the kubelet stand-ins did, and why a VM never joined. */
+  readonly log: readonly string[];
   /** Stops the server, drops connections and cancels pending tasks. */
   stop(): Promise<void>;
 }
@@ -117,6 +122,12 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
   const address = server.address() as AddressInfo;
   const hostInUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `${cert ? "https" : "http"}://${hostInUrl}:${address.port}`;
+  const logLines: string[] = [];
+  const detachKubelets = attachKubeletStandIns(state, (line) => {
+    logLines.push(line);
+    if (logLines.length > 1000) logLines.shift();
+    options.log?.(line);
+  });
   const [admin, readonly] = [...state.tokens.values()];
   if (!admin || !readonly) throw new Error("startLab: the scenario needs two tokens (admin, read-only)");
   let stopped: Promise<void> | undefined;
@@ -126,8 +137,10 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
     tokens: { admin: { id: admin.id, secret: admin.secret }, readonly: { id: readonly.id, secret: readonly.secret } },
     state,
     faults,
+    log: logLines,
     stop(): Promise<void> {
       stopped ??= new Promise<void>((resolve) => {
+        detachKubelets();
         tasks.stopAll();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

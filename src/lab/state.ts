@@ -53,6 +53,8 @@ export interface LabVolume {
   readonly vmid?: number;
   readonly ctime: number;
   readonly parent?: string;
+  /** The bytes of an uploaded ISO (the kubelet stand-in reads cloud-init ISOs from them). */
+  readonly data?: Buffer;
 }
 
 /** A running `agent/exec` process. */
@@ -270,6 +272,20 @@ export class LabState {
   }
 
   /** A fresh worker pid (also used for running VMs). */
+  /** Told when a VM's guest starts or stops running (the kubelet stand-in listens). */
+  readonly powerListeners = new Set<(vm: LabVm, running: boolean) => void>();
+
+  /** Tells the power listeners; a listener's failure never fails the power change. */
+  powerChanged(vm: LabVm, running: boolean): void {
+    for (const listener of this.powerListeners) {
+      try {
+        listener(vm, running);
+      } catch {
+        // a listener reports its own problems
+      }
+    }
+  }
+
   nextPid(): number {
     this.pidCounter += 1 + Math.floor(this.random() * 16);
     return this.pidCounter;

@@ -188,7 +188,7 @@ export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
     for (const step of stack.splice(0).reverse()) await step().catch(() => {});
   };
   try {
-    const lab = await startLab({ scenario: options.scenario ?? { ...defaultScenario(), timing: timingPresets["capmox"] }, port: options.labPort ?? 0 });
+    const lab = await startLab({ scenario: options.scenario ?? { ...defaultScenario(), timing: timingPresets["capmox"] }, port: options.labPort ?? 0, log: (line) => log(`lab: ${line}`) });
     stack.push(() => lab.stop());
     log(`lab (Proxmox VE emulator) at ${lab.url}`);
     const kube = await startKubeEnv({ binaries: options.kubeBinaries, log, ...(options.tmpRoot ? { tmpRoot: options.tmpRoot } : {}) });

@@ -16,7 +16,9 @@
  * On deletion it stops the tenant control plane, deletes the two Secrets and removes its
  * finalizer. It creates no Machines, no Nodes and no VMs.
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ServerProcess } from "../kube/env/process.js";
 import type { KubeClient } from "../kube/client.js";
 import { startKubeEnv, type KubeEnv } from "../kube/env/env.js";
 import type { KubeBinaries } from "../kube/binaries.js";
@@ -30,8 +32,8 @@ const clusterLabel = "cluster.x-k8s.io/cluster-name";
 
 export interface KamajiStandInOptions {
   readonly client: KubeClient;
-  /** kube-apiserver and etcd for the tenant control planes. */
-  readonly binaries: KubeBinaries;
+  /** kube-apiserver, etcd and kube-controller-manager for the tenant control planes. */
+  readonly binaries: KubeBinaries & { readonly kubeControllerManager: { readonly path: string } };
   /** Where tenant control planes keep their folders. @default os.tmpdir() */
   readonly tmpRoot?: string;
   /** Log lines, each prefixed with `kamaji-stand-in:` by the caller's convention. */
@@ -43,6 +45,52 @@ export interface TenantControlPlane {
   readonly cluster: string;
   readonly namespace: string;
   readonly env: KubeEnv;
+  /** The tenant's kube-controller-manager (CSR approval and signing, node lifecycle, token cleanup). */
+  readonly controllerManager: ServerProcess;
+}
+
+/**
+ * What kubeadm's `bootstrap-token` phase sets up in a new cluster (Kamaji runs it for each
+ * tenant): bootstrap-token holders may file node CSRs, which are approved automatically, and
+ * nodes may renew their certificates.
+ */
+export const kubeadmBootstrapRbac: readonly KubeObject[] = [
+  ["kubeadm:kubelet-bootstrap", "system:node-bootstrapper", "system:bootstrappers:kubeadm:default-node-token"],
+  ["kubeadm:node-autoapprove-bootstrap", "system:certificates.k8s.io:certificatesigningrequests:nodeclient", "system:bootstrappers:kubeadm:default-node-token"],
+  ["kubeadm:node-autoapprove-certificate-rotation", "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", "system:nodes"],
+].map(([name, role, group]) => ({
+  apiVersion: "rbac.authorization.k8s.io/v1",
+  kind: "ClusterRoleBinding",
+  metadata: { name: name ?? "" },
+  roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+  subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: group }],
+}));
+
+/** The tenant's kube-controller-manager: what a Kamaji tenant control plane runs beside its API server. */
+function startTenantControllerManager(env: KubeEnv, binary: string): ServerProcess {
+  const dir = join(env.dir, "kube-controller-manager");
+  mkdirSync(dir, { recursive: true });
+  const write = (name: string, text: string): string => {
+    writeFileSync(join(dir, name), text, { mode: 0o600 });
+    return join(dir, name);
+  };
+  return new ServerProcess({
+    name: "tenant kube-controller-manager",
+    command: binary,
+    args: [
+      `--kubeconfig=${env.kubeconfigPath}`,
+      "--controllers=csrapproving,csrsigning,nodelifecycle,garbagecollector,namespace,bootstrapsigner,tokencleaner",
+      // Node client certificates are signed by the CA the API server trusts for clients.
+      `--cluster-signing-cert-file=${write("signing.crt", env.clientCa.certPem)}`,
+      `--cluster-signing-key-file=${write("signing.key", env.clientCa.keyPem)}`,
+      "--leader-elect=false",
+      "--use-service-account-credentials=false",
+      // Serves nothing: no port to open.
+      "--secure-port=0",
+      "--v=1",
+    ],
+    logFile: join(dir, "kube-controller-manager.log"),
+  });
 }
 
 interface Json {
@@ -52,6 +100,11 @@ interface Json {
 function ownerCluster(kcp: KubeObject): string | undefined {
   const owners = (kcp.metadata["ownerReferences"] as Array<{ kind: string; name: string; apiVersion: string }> | undefined) ?? [];
   return owners.find((o) => o.kind === "Cluster" && o.apiVersion.startsWith("cluster.x-k8s.io/"))?.name;
+}
+
+async function stopTenant(tenant: TenantControlPlane): Promise<void> {
+  await tenant.controllerManager.stop();
+  await tenant.env.stop();
 }
 
 const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
@@ -92,7 +145,7 @@ export class KamajiStandIn {
     this.abort.abort();
     this.wake?.();
     await this.loops;
-    await Promise.all([...this.tenants.values()].map((t) => t.env.stop()));
+    await Promise.all([...this.tenants.values()].map((t) => stopTenant(t)));
     this.tenants.clear();
   }
 
@@ -140,11 +193,15 @@ export class KamajiStandIn {
     if (running) return running;
     const env = await startKubeEnv({
       binaries: this.options.binaries,
-      extraApiserverArgs: ["--enable-bootstrap-token-auth"],
+      // As a kubeadm cluster: bootstrap tokens, and nodes limited to their own objects.
+      authorizationModes: ["Node", "RBAC"],
+      extraApiserverArgs: ["--enable-bootstrap-token-auth", "--enable-admission-plugins=NodeRestriction"],
       ...(this.options.tmpRoot ? { tmpRoot: this.options.tmpRoot } : {}),
     });
-    const tenant = { cluster, namespace: kcp.metadata.namespace ?? "", env };
+    const controllerManager = startTenantControllerManager(env, this.options.binaries.kubeControllerManager.path);
+    const tenant = { cluster, namespace: kcp.metadata.namespace ?? "", env, controllerManager };
     this.tenants.set(key, tenant);
+    for (const binding of kubeadmBootstrapRbac) await env.client.apply(binding, { fieldManager: kamajiStandInName });
     log(`${key}: tenant control plane (kube-apiserver ${env.version}) at ${env.server}`);
     return tenant;
   }
@@ -232,7 +289,7 @@ export class KamajiStandIn {
     const tenant = this.tenants.get(key);
     if (!tenant) return;
     this.tenants.delete(key);
-    await tenant.env.stop();
+    await stopTenant(tenant);
     log(`${key}: tenant control plane stopped`);
   }
 

@@ -37,6 +37,8 @@ export interface KubeEnvOptions {
   readonly tmpRoot?: string;
   /** Extra kube-apiserver flags (e.g. `--enable-bootstrap-token-auth`). @default none */
   readonly extraApiserverArgs?: readonly string[];
+  /** `--authorization-mode` (a list flag: given twice, modes would repeat). @default ["RBAC"] */
+  readonly authorizationModes?: readonly string[];
 }
 
 export interface KubeEnv {
@@ -52,6 +54,8 @@ export interface KubeEnv {
   readonly version: string;
   /** The CA that signed the serving certificate (with its key): clients trust it; it can sign more servers. */
   readonly servingCa: PemPair;
+  /** The CA the API server trusts for client certificates (with its key), e.g. for a CSR signer. */
+  readonly clientCa: PemPair;
   /** Process groups of etcd and kube-apiserver (each server runs in its own group). */
   readonly processGroups: readonly number[];
   /** Settles when etcd or kube-apiserver exits on its own (or is stopped): which one, and its exit code. */
@@ -108,7 +112,7 @@ export async function startKubeEnv(options: KubeEnvOptions = {}): Promise<KubeEn
     const apiserver = new ServerProcess({
       name: "kube-apiserver",
       command: binaries.kubeApiserver.path,
-      args: [...apiserverArgs(port, etcdUrl, files), ...(options.extraApiserverArgs ?? [])],
+      args: [...apiserverArgs(port, etcdUrl, files, options.authorizationModes ?? ["RBAC"]), ...(options.extraApiserverArgs ?? [])],
       logFile: join(dir, "kube-apiserver.log"),
       cleanupDir: dir,
     });
@@ -126,7 +130,7 @@ export async function startKubeEnv(options: KubeEnvOptions = {}): Promise<KubeEn
     if (options.crdsForProfile) await installProductCrds(client, { profile: options.crdsForProfile, log });
     const processGroups = state.processes.map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
     const exited = Promise.race(state.processes.map((p) => p.exited.then((code) => ({ name: p.name, code }))));
-    return { server, kubeconfigPath, kubeconfig, client, dir, version, servingCa: pki.servingCa, processGroups, exited, stop };
+    return { server, kubeconfigPath, kubeconfig, client, dir, version, servingCa: pki.servingCa, clientCa: pki.clientCa, processGroups, exited, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -199,7 +203,7 @@ async function startEtcd(binaries: KubeBinaries, dir: string, state: Running, ti
   return clientUrl;
 }
 
-function apiserverArgs(port: number, etcdUrl: string, files: PkiFiles): string[] {
+function apiserverArgs(port: number, etcdUrl: string, files: PkiFiles, authorizationModes: readonly string[]): string[] {
   return [
     `--etcd-servers=${etcdUrl}`,
     "--bind-address=127.0.0.1",
@@ -212,7 +216,7 @@ function apiserverArgs(port: number, etcdUrl: string, files: PkiFiles): string[]
     `--service-account-signing-key-file=${files.saKey}`,
     `--service-account-issuer=https://127.0.0.1:${port}`,
     "--service-cluster-ip-range=10.0.0.0/24",
-    "--authorization-mode=RBAC",
+    `--authorization-mode=${authorizationModes.join(",")}`,
     "--allow-privileged=true",
     // Nothing would serve the endpoints of the `kubernetes` Service on loopback.
     "--endpoint-reconciler-type=none",

@@ -69,9 +69,11 @@ function boot(state: LabState, vm: LabVm): void {
   vm.pid = state.nextPid();
   vm.execs.clear();
   vm.agentReadyAt = now + state.timing.agentBootDelayMs;
+  state.powerChanged(vm, true);
 }
 
-function halt(vm: LabVm): void {
+function halt(state: LabState, vm: LabVm): void {
+  if (vm.status === "running") state.powerChanged(vm, false);
   vm.status = "stopped";
   vm.qmpstatus = "stopped";
   delete vm.startedAt;
@@ -129,7 +131,7 @@ const start: Handler = (ctx) =>
 const stop: Handler = (ctx) =>
   powerTask(ctx, "qmstop", (vm) => {
     checkLock(vm);
-    halt(vm);
+    halt(ctx.state, vm);
   });
 
 const shutdown: Handler = (ctx) => {
@@ -138,7 +140,7 @@ const shutdown: Handler = (ctx) => {
   return powerTask(ctx, "qmshutdown", (live) => {
     checkLock(live);
     if (live.status !== "running") throw new Error(`VM ${live.vmid} not running`);
-    halt(live);
+    halt(ctx.state, live);
   });
 };
 
@@ -147,7 +149,7 @@ const reboot: Handler = (ctx) => {
   if (vm.status !== "running") throw businessError(`VM ${vm.vmid} not running`);
   return powerTask(ctx, "qmreboot", (live) => {
     checkLock(live);
-    halt(live);
+    halt(ctx.state, live);
     boot(ctx.state, live);
   });
 };
@@ -157,7 +159,7 @@ const reset: Handler = (ctx) => {
   checkLock(vm);
   if (vm.status !== "running") throw businessError(`VM ${vm.vmid} not running`);
   return powerTask(ctx, "qmreset", (live) => {
-    halt(live);
+    halt(ctx.state, live);
     boot(ctx.state, live);
   });
 };

@@ -206,6 +206,7 @@ const upload: Handler = (ctx) => {
         format: kind === "iso" ? "iso" : kind === "vztmpl" ? "tzst" : "raw",
         size: file.data.length,
         ctime: Math.floor(Date.now() / 1000),
+        ...(kind === "iso" ? { data: file.data } : {}),
       });
       return [`target file: /var/lib/vz/template/${dir}/${name}`, `file size is: ${file.data.length}`, "finished file import successfully"];
     },
