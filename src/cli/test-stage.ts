@@ -147,11 +147,11 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
     return 2;
   }
   if (needsManagement && !kubeconfig && args.selection !== "all") {
-    say(`test:stage: stage 3 needs the management cluster: give --kubeconfig <file> or set KUBECONFIG\n${testStageUsage}`);
+    say(`test:stage: stage ${args.selection.join(", ")} needs the management cluster: give --kubeconfig <file> or set KUBECONFIG\n${testStageUsage}`);
     session.api.close();
     return 2;
   }
-  if (needsManagement) say(kubeconfig ? `management cluster: ${kubeconfig}` : "no management cluster (--kubeconfig or KUBECONFIG): stage 3 is skipped");
+  if (needsManagement) say(kubeconfig ? `management cluster: ${kubeconfig}` : "no management cluster (--kubeconfig or KUBECONFIG): stages 3 and 4 are not run");
   try {
     const run = await runStages(
       args.selection,

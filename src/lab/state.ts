@@ -286,6 +286,27 @@ export class LabState {
     }
   }
 
+  /**
+   * A fault: the VM's guest dies at once (a kernel panic, a killed QEMU), without a task.
+   * PVE then reports it stopped; its kubelet stand-in stops with it.
+   */
+  crashVm(vmid: number): void {
+    const vm = this.vms.get(vmid);
+    if (!vm || vm.status !== "running") throw new Error(`crashVm: VM ${vmid} is not running`);
+    this.powerOff(vm);
+  }
+
+  /** The guest is gone: stopped, no QEMU process, no agent (a stop task's effect, or a crash). */
+  powerOff(vm: LabVm): void {
+    if (vm.status === "running") this.powerChanged(vm, false);
+    vm.status = "stopped";
+    vm.qmpstatus = "stopped";
+    delete vm.startedAt;
+    delete vm.pid;
+    delete vm.agentReadyAt;
+    vm.execs.clear();
+  }
+
   nextPid(): number {
     this.pidCounter += 1 + Math.floor(this.random() * 16);
     return this.pidCounter;

@@ -8,6 +8,7 @@ import { runChecks } from "./runner.js";
 import { STAGE1_TITLE, stage1Checks } from "./stage1/index.js";
 import { STAGE2_TITLE, stage2Checks } from "./stage2/index.js";
 import { STAGE3_TITLE, Stage3Run, stage3Checks } from "./stage3/index.js";
+import { STAGE4_TITLE, STAGE4_WORKERS, Stage4Run, stage4Checks } from "./stage4/index.js";
 import { stageVerdict } from "./model.js";
 import { toCheckResult } from "./runner.js";
 
@@ -17,19 +18,19 @@ export interface StageInfo {
   readonly implemented: boolean;
 }
 
-/** All stages of docs/validation-stages.md; 1 to 3 are implemented so far. */
+/** All stages of docs/validation-stages.md; 1 to 4 are implemented so far. */
 export const stageCatalog: readonly StageInfo[] = [
   { number: 1, title: STAGE1_TITLE, implemented: true },
   { number: 2, title: STAGE2_TITLE, implemented: true },
   { number: 3, title: STAGE3_TITLE, implemented: true },
-  { number: 4, title: "Worker integration", implemented: false },
+  { number: 4, title: STAGE4_TITLE, implemented: true },
   { number: 5, title: "CSI storage", implemented: false },
   { number: 6, title: "Network policies", implemented: false },
   { number: 7, title: "Monitoring", implemented: false },
   { number: 8, title: "End to end", implemented: false },
 ];
 
-export type ImplementedStage = 1 | 2 | 3;
+export type ImplementedStage = 1 | 2 | 3 | 4;
 
 export function isImplemented(n: number): n is ImplementedStage {
   return stageCatalog.some((s) => s.number === n && s.implemented);
@@ -49,19 +50,24 @@ export function runStage(n: ImplementedStage, input: StageInput): Promise<StageR
   };
   if (n === 1) return runChecks(1, STAGE1_TITLE, stage1Checks(), ctx, options);
   if (n === 2) return runChecks(2, STAGE2_TITLE, stage2Checks(input.config.proxmox.allowedNodes), ctx, options);
-  return runStage3(input, ctx, options);
+  if (!input.management) throw new Error(`stage ${n} needs input.management (the management cluster)`);
+  if (n === 3) {
+    const run = new Stage3Run(input.management, input.config);
+    return withCleanup(run, input, () => runChecks(3, STAGE3_TITLE, stage3Checks(run), ctx, options));
+  }
+  const run = new Stage3Run(input.management, input.config, STAGE4_WORKERS);
+  return withCleanup(run, input, () => runChecks(4, STAGE4_TITLE, stage4Checks(new Stage4Run(run)), ctx, options));
 }
 
 /**
- * Stage 3 with its cleanup: whatever the checks did (failed, timed out, interrupted), the
- * test tenant is deleted and its VMs awaited; anything left is a failed `tenant.cleanup`.
+ * A stage with a test tenant, and its cleanup: whatever the checks did (failed, timed out,
+ * interrupted), the tenant is deleted and its VMs awaited; anything left is a failed
+ * `tenant.cleanup`.
  */
-async function runStage3(input: StageInput, ctx: StageContext, options: Parameters<typeof runChecks>[4]): Promise<StageResult> {
-  if (!input.management) throw new Error("stage 3 needs input.management (the management cluster)");
-  const run = new Stage3Run(input.management, input.config);
+async function withCleanup(run: Stage3Run, input: StageInput, checks: () => Promise<StageResult>): Promise<StageResult> {
   let result: StageResult | undefined;
   try {
-    result = await runChecks(3, STAGE3_TITLE, stage3Checks(run), ctx, options);
+    result = await checks();
   } finally {
     const started = performance.now();
     const p = input.config.proxmox;
@@ -106,8 +112,8 @@ export async function runStages(
       stages.push(placeholder(info, "not-implemented", `stage ${n} (${info.title}) is not implemented yet: it was not run and does not count as passed`));
     } else if (stoppedBy !== undefined) {
       stages.push(placeholder(info, "not-run", `not run because stage ${stoppedBy} failed (use --keep-going to run it anyway)`));
-    } else if (n === 3 && !input.management) {
-      stages.push(placeholder(info, "not-run", "not run: stage 3 needs the management cluster (--kubeconfig or KUBECONFIG); it does not count as passed"));
+    } else if (n >= 3 && !input.management) {
+      stages.push(placeholder(info, "not-run", `not run: stage ${n} needs the management cluster (--kubeconfig or KUBECONFIG); it does not count as passed`));
     } else if (input.signal?.aborted) {
       stages.push(placeholder(info, "not-run", "not run: the run was interrupted"));
     } else {

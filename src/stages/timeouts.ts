@@ -41,6 +41,8 @@ export const defaultTimeouts = {
   "capi.provision": 300_000,
   /** Stage 3: scaling the test tenant's MachineDeployment to 3 until all are Provisioned. */
   "capi.scale": 300_000,
+  /** Stage 4: applying the test tenant until every Machine is Running with a Ready Node. */
+  "capi.join": 600_000,
   /** Stage 3: deleting the test tenant until its VMs and ISOs are gone in Proxmox. */
   "capi.delete": 300_000,
 

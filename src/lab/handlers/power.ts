@@ -73,13 +73,7 @@ function boot(state: LabState, vm: LabVm): void {
 }
 
 function halt(state: LabState, vm: LabVm): void {
-  if (vm.status === "running") state.powerChanged(vm, false);
-  vm.status = "stopped";
-  vm.qmpstatus = "stopped";
-  delete vm.startedAt;
-  delete vm.pid;
-  delete vm.agentReadyAt;
-  vm.execs.clear();
+  state.powerOff(vm);
 }
 
 /**

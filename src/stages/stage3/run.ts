@@ -82,8 +82,10 @@ export class Stage3Run {
   constructor(
     readonly management: ManagementInput,
     config: Parameters<typeof testTenant>[0],
+    /** Replicas of the test tenant's node group at apply. @default 1 */
+    replicas = 1,
   ) {
-    this.#tenant = testTenant(config, management.runId ?? newRunId());
+    this.#tenant = testTenant(config, management.runId ?? newRunId(), replicas);
   }
 
   get tenant(): TestTenant {
@@ -132,15 +134,16 @@ export class Stage3Run {
     return (await this.client.list(infra, "ProxmoxMachine", { namespace: this.tenant.namespace })).items;
   }
 
-  /** Waits (by watch) until `count` Machines of the tenant are Provisioned with a providerID. */
-  async waitProvisioned(count: number, timeoutMs: number, signal: AbortSignal): Promise<ProvisionedMachine[]> {
+  /** Waits (by watch) until `count` Machines of the tenant are Provisioned with a providerID (or, with `running`, Running with a nodeRef). */
+  async waitProvisioned(count: number, timeoutMs: number, signal: AbortSignal, running = false): Promise<ProvisionedMachine[]> {
+    const ready = running ? (m: KubeObject) => machinePhase(m) === "Running" && Boolean((m["status"] as { nodeRef?: unknown } | undefined)?.nodeRef) : provisioned;
     try {
       const machines = await waitForList(
         this.client,
         capi,
         "Machine",
         { namespace: this.tenant.namespace, labelSelector: `cluster.x-k8s.io/deployment-name=${this.tenant.machineDeployment}` },
-        (items) => items.length === count && items.every(provisioned),
+        (items) => items.length === count && items.every(ready),
         { timeoutMs, signal, describe: (items) => describeMachines(items) },
       );
       const pms = await this.proxmoxMachines();

@@ -36,10 +36,10 @@ export interface TestTenant {
  * The test tenant for a run: the first tenant of the config as the model (its version,
  * VM shape and address ranges), else the defaults; one node group `s3` of one replica.
  */
-export function testTenant(config: PlatformConfig, runId: string): TestTenant {
+export function testTenant(config: PlatformConfig, runId: string, replicas = 1): TestTenant {
   const name = `${NAME_PREFIX}${runId}`;
   const model = config.tenants[0] ?? defaultTenant(name, "v1.32.6");
-  const group = { ...(model.nodeGroups[0] ?? defaultNodeGroup(STAGE3_GROUP)), name: STAGE3_GROUP, replicas: 1, minReplicas: 1, maxReplicas: 3 };
+  const group = { ...(model.nodeGroups[0] ?? defaultNodeGroup(STAGE3_GROUP)), name: STAGE3_GROUP, replicas, minReplicas: replicas, maxReplicas: Math.max(3, replicas) };
   const ownership = [OWNER_TAG, runTag(runId)];
   const tenant: TenantConfig = {
     ...model,
