@@ -20,8 +20,20 @@ export interface MachineHealthCheckProps {
   readonly nodeStartupTimeout?: string;
   /** How long a Node may be NotReady or Unknown before its VM is replaced. @default "5m" */
   readonly unhealthyTimeout?: string;
-  /** Stop remediating when more than this share is unhealthy. @default "40%" */
+  /** The fewest Machines the group may have (autoscaler lower bound): sizes the default `maxUnhealthy`. @default 1 */
+  readonly minReplicas?: number;
+  /** Stop remediating when more than this share is unhealthy. @default defaultMaxUnhealthy(minReplicas) */
   readonly maxUnhealthy?: string;
+}
+
+/**
+ * 40%, but never less than one Machine of the smallest group: CAPI rounds the share down,
+ * so 40% of 2 Machines is 0 and one failed VM of a two-worker group would never be
+ * replaced (the real MachineHealthCheck controller said so: "TooManyUnhealthy").
+ */
+export function defaultMaxUnhealthy(minReplicas: number): string {
+  if (minReplicas <= 1) return "100%";
+  return `${Math.max(40, Math.ceil(100 / minReplicas))}%`;
 }
 
 const duration = /^(\d+h)?(\d+m)?(\d+s)?$/;
@@ -37,7 +49,7 @@ export class MachineHealthCheck extends Construct {
     requireApi(props.apiVersions, "capiCore", "MachineHealthCheck");
     requireName("MachineHealthCheck", "name", props.name);
     const timeout = requireDuration("unhealthyTimeout", props.unhealthyTimeout ?? "5m");
-    const maxUnhealthy = props.maxUnhealthy ?? "40%";
+    const maxUnhealthy = props.maxUnhealthy ?? defaultMaxUnhealthy(props.minReplicas ?? 1);
     if (!/^\d+%?$/.test(maxUnhealthy)) throw new ConstructPropError("MachineHealthCheck", "maxUnhealthy", maxUnhealthy, "must be a count or a percentage");
     new v1beta1.MachineHealthCheck(this, "Resource", {
       metadata: { name: props.name, namespace: props.namespace, labels: { [clusterNameLabel]: props.clusterName } },

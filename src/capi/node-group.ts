@@ -88,6 +88,6 @@ export class NodeGroup extends Construct {
       machineLabels: labels.machine,
       capacity: { cpu: group.sockets * group.cores, memoryMiB: group.memoryMiB },
     });
-    new MachineHealthCheck(this, "HealthCheck", { name, namespace, clusterName, apiVersions, deploymentName: name });
+    new MachineHealthCheck(this, "HealthCheck", { name, namespace, clusterName, apiVersions, deploymentName: name, minReplicas: group.minReplicas });
   }
 }

@@ -287,13 +287,17 @@ export class LabState {
   }
 
   /**
-   * A fault: the VM's guest dies at once (a kernel panic, a killed QEMU), without a task.
-   * PVE then reports it stopped; its kubelet stand-in stops with it.
+   * A fault: the guest hangs (a kernel panic, a dead disk) while QEMU keeps running. PVE
+   * still reports the VM running, so capmox sees nothing to restart; the guest agent stops
+   * answering and the kubelet stand-in stops with the guest, so its Node goes NotReady and
+   * only a MachineHealthCheck can help. (A VM that stops instead is started again by capmox.)
    */
-  crashVm(vmid: number): void {
+  hangVm(vmid: number): void {
     const vm = this.vms.get(vmid);
-    if (!vm || vm.status !== "running") throw new Error(`crashVm: VM ${vmid} is not running`);
-    this.powerOff(vm);
+    if (!vm || vm.status !== "running") throw new Error(`hangVm: VM ${vmid} is not running`);
+    this.powerChanged(vm, false);
+    delete vm.agentReadyAt;
+    vm.execs.clear();
   }
 
   /** The guest is gone: stopped, no QEMU process, no agent (a stop task's effect, or a crash). */

@@ -200,7 +200,9 @@ spec:
     - type: Ready
       status: "False"
       timeout: 5m
-  maxUnhealthy: 40%
+  {{- /* 40%, but at least one Machine of the smallest group: CAPI rounds the share down */}}
+  {{- $unhealthy := 100 }}{{ if gt $min 1 }}{{ $unhealthy = max 40 (int (ceil (divf 100 $min))) }}{{ end }}
+  maxUnhealthy: {{ $unhealthy }}%
   nodeStartupTimeout: 20m
 {{- end }}
 `;

@@ -1,7 +1,7 @@
 /**
  * `npm run mgmt:up` as a person uses it: the kubeconfig appears when everything is ready,
  * `kubectl apply -f dist/tenants/demo.yaml` (the real kubectl, the default config's tenant)
- * gives Provisioned Machines and VMs in the lab, and Ctrl-C leaves no process, port or
+ * gives VMs in the lab that join as Ready Nodes of the tenant API server, and Ctrl-C leaves no process, port or
  * folder behind; after a crash (SIGKILL) the watchdogs clean up and a second start works.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -70,7 +70,7 @@ async function allGone(pids: readonly number[], timeoutMs: number): Promise<numb
 const exported = (output: string, name: string): string => new RegExp(`^export ${name}='?([^'\\n]+)'?$`, "m").exec(output)?.[1] ?? "";
 
 describeMgmt("npm run mgmt:up", () => {
-  test("kubectl apply of the demo tenant gives VMs in the lab; Ctrl-C leaves nothing behind", async () => {
+  test("kubectl apply of the demo tenant gives lab VMs that join as Ready Nodes; Ctrl-C leaves nothing behind", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mgmt-up-test-"));
     const kubeconfig = join(dir, "kubeconfig");
     const started = startMgmtUp(kubeconfig);
@@ -86,10 +86,16 @@ describeMgmt("npm run mgmt:up", () => {
       const demo = join(dir, "demo.yaml");
       writeFileSync(demo, renderTenants(defaultConfig()).get("demo.yaml") ?? "");
       await execa(kubectlPath(), ["apply", "-f", demo], { env: { KUBECONFIG: kubeconfig } });
-      const machines = await waitForList(client, "cluster.x-k8s.io/v1beta1", "Machine", { namespace: "tenant-demo" }, (items) => items.length === 2 && items.every((m) => (m["spec"] as { providerID?: string }).providerID), {
+      const machines = await waitForList(client, "cluster.x-k8s.io/v1beta1", "Machine", { namespace: "tenant-demo" }, (items) => items.length === 2 && items.every((m) => (m["spec"] as { providerID?: string }).providerID && (m["status"] as { nodeRef?: unknown }).nodeRef), {
         timeoutMs: 240_000,
         describe: (items) => items.map((m) => `${m.metadata.name} ${(m["status"] as { phase?: string })?.phase}`).join(", ") || "no Machines",
       });
+      // The VMs join: Ready Nodes in the tenant API server, through the kubeconfig users get.
+      const tenantKubeconfig = join(dir, "tenant.kubeconfig");
+      const { stdout: encoded } = await execa(kubectlPath(), ["-n", "tenant-demo", "get", "secret", "demo-kubeconfig", "-o", "jsonpath={.data.value}"], { env: { KUBECONFIG: kubeconfig } });
+      writeFileSync(tenantKubeconfig, Buffer.from(encoded, "base64"), { mode: 0o600 });
+      const nodesReady = await execa(kubectlPath(), ["wait", "node", "--all", "--for=condition=Ready", "--timeout=180s"], { env: { KUBECONFIG: tenantKubeconfig } });
+      expect(nodesReady.stdout.split("\n").sort()).toEqual(machines.map((m) => `node/${m.metadata.name} condition met`).sort());
       const api = createProxmoxClient({ url: exported(out, "PROXMOX_URL"), tokenId: exported(out, "PROXMOX_TOKEN"), secret: exported(out, "PROXMOX_SECRET"), tls: { fingerprint: exported(out, "PROXMOX_FINGERPRINT") }, timeoutMs: 10_000 });
       try {
         const vms = (await api.clusterResources("vm")).filter((r) => (r.tags ?? "").split(";").includes("capi-demo-workers"));

@@ -14,6 +14,7 @@ import {
   type ProxmoxMachineTemplateProps,
 } from "../../../capi/index.js";
 import { defaultConfig, type PlatformConfig } from "../../../config/index.js";
+import { defaultMaxUnhealthy } from "../../../capi/machine-health-check.js";
 import { getProfile } from "../../../versions/index.js";
 
 const api = getProfile("cozystack-v0.37").api;
@@ -234,5 +235,11 @@ describe("MachineDeployment", () => {
     expect(make(2, 1, 1)).toThrow(/maxReplicas 1 must not be below replicas \(2\)/);
     expect(make(-1)).toThrow(/replicas -1/);
     expect(make(2, 0, 4)).not.toThrow();
+  });
+});
+
+describe("MachineHealthCheck", () => {
+  it("tolerates at least one unhealthy Machine of the smallest group (CAPI rounds the share down)", () => {
+    expect([0, 1, 2, 3, 5, 10].map(defaultMaxUnhealthy)).toEqual(["100%", "100%", "50%", "40%", "40%", "40%"]);
   });
 });
