@@ -8,15 +8,13 @@ import { readFileSync } from "node:fs";
 import { clientFromKubeconfig } from "../kube/index.js";
 import type { EnvMap } from "../proxmox/index.js";
 import type { Connection, StageInput } from "../stages/index.js";
-import { probeTls } from "../stages/stage1/tls.js";
+import { probeTls, sameFingerprint } from "../stages/stage1/tls.js";
 import { UsageError } from "./proxmox-session.js";
 
 /** The kubeconfig path from the flag, else from KUBECONFIG (its first entry). */
 export function kubeconfigPathOf(flag: string | undefined, env: EnvMap): string | undefined {
   return flag ?? env["KUBECONFIG"]?.split(":").find((p) => p.trim() !== "");
 }
-
-const sameFingerprint = (a: string, b: string): boolean => a.replace(/[^0-9a-f]/gi, "").toUpperCase() === b.replace(/[^0-9a-f]/gi, "").toUpperCase();
 
 /** The PEM capmox should trust for this connection, undefined when TLS is not verified. */
 export async function capmoxRootCa(connection: Connection, timeoutMs: number): Promise<string | undefined> {

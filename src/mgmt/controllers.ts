@@ -18,6 +18,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pollUntil } from "../kube/env/env.js";
 import { freePort } from "../kube/env/ports.js";
 import { ServerProcess } from "../kube/env/process.js";
 import type { PemPair } from "../kube/env/pki.js";
@@ -157,7 +158,7 @@ export async function startControllers(input: StartControllersInput): Promise<Ru
 }
 
 /** Whether a plain-HTTP health endpoint answers 200 now. */
-async function httpOk(url: string): Promise<boolean> {
+export async function httpOk(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     return response.ok;
@@ -166,23 +167,8 @@ async function httpOk(url: string): Promise<boolean> {
   }
 }
 
-/**
- * Waits until every controller's health endpoint answers 200. A process has no event to
- * watch before it listens, so this polls (every 200 ms), failing at once, with the log
- * tail, when one exits.
- */
+/** Waits until every controller's health endpoint answers 200 (failing at once, with the log tail, when one exits). */
 export async function waitHealthy(controllers: readonly RunningController[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (const controller of controllers) {
-    for (;;) {
-      if (!controller.process.running) {
-        throw new Error(`${controller.name} exited while starting; last log lines (${controller.logFile}):\n${controller.process.logTail()}`);
-      }
-      if (await controller.probe()) break;
-      if (Date.now() > deadline) {
-        throw new Error(`${controller.name} not healthy after ${Math.round(timeoutMs / 1000)} s (${controller.healthUrl}); last log lines:\n${controller.process.logTail()}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
+  for (const c of controllers) await pollUntil(() => c.probe(), c.process, Math.max(0, deadline - Date.now()), `${c.name}'s health endpoint ${c.healthUrl}`);
 }

@@ -252,7 +252,7 @@ async function waitReady(server: string, pki: EnvPki, process: ServerProcess, ti
  * Readiness probes: a server has no event to watch before it listens, so this polls (every
  * 200 ms) — failing at once, with the log tail, when the process exits.
  */
-async function pollUntil(probe: () => Promise<boolean>, process: ServerProcess, timeoutMs: number, what: string): Promise<void> {
+export async function pollUntil(probe: () => Promise<boolean>, process: ServerProcess, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!process.running) {

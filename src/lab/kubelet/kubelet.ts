@@ -16,7 +16,7 @@
  *    controller marks the Node as a real cluster would.
  * A token or pin that does not work means the VM never joins; the reason goes to the log.
  */
-import { randomBytes, webcrypto, X509Certificate, createHash } from "node:crypto";
+import { createHash, randomBytes, webcrypto, X509Certificate } from "node:crypto";
 import { connect, type PeerCertificate } from "node:tls";
 import * as x509 from "@peculiar/x509";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -48,8 +48,6 @@ export function joinOf(seed: NoCloudSeed): JoinConfig | undefined {
   const text = kubeadmJoinConfig(seed);
   return text === undefined ? undefined : parseJoinConfig(text);
 }
-
-const pem = (der: Buffer): string => `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
 
 /** `sha256:<hex>` of a certificate's SubjectPublicKeyInfo, as kubeadm pins CAs. */
 export function spkiPin(certDer: Buffer): string {
@@ -85,7 +83,7 @@ async function discoverCa(join: JoinConfig): Promise<string> {
   if (!pinned) {
     throw new JoinError(`the API server ${join.apiServerEndpoint} presents no CA matching caCertHashes ${join.caCertHashes.join(", ") || "(none)"}: refusing to join`);
   }
-  return pem(pinned);
+  return new X509Certificate(pinned).toString();
 }
 
 function clientFor(server: string, caPem: string, user: { token?: string; certPem?: string; keyPem?: string }): KubeClient {
@@ -181,6 +179,19 @@ function nodeStatus(vm: KubeletVm, reg: NodeRegistration, now: string): Record<s
   };
 }
 
+/** 10 s between renewals, cut short when the VM stops; leaves no listener behind on the signal. */
+function renewalPause(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, 10_000);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
 /** Joins and then keeps the Node fresh until `signal` aborts (the VM stopped). */
 export async function runKubelet(vm: KubeletVm, join: JoinConfig, signal: AbortSignal, log: (line: string) => void): Promise<void> {
   const reg = registration(vm, join);
@@ -197,9 +208,6 @@ export async function runKubelet(vm: KubeletVm, join: JoinConfig, signal: AbortS
     const now = new Date().toISOString();
     await node.apply({ apiVersion: "v1", kind: "Node", metadata: { name: reg.name }, status: nodeStatus(vm, reg, now) } as KubeObject, { fieldManager: "kubelet", subresource: "status" });
     await node.apply({ ...lease, spec: { holderIdentity: reg.name, leaseDurationSeconds: 40, renewTime: now.replace(/\.(\d{3})Z$/, ".$1000Z") } } as KubeObject, { fieldManager: "kubelet" });
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 10_000);
-      signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-    });
+    await renewalPause(signal);
   }
 }

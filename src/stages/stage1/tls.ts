@@ -6,6 +6,7 @@
  * and then judges the result the way the chosen mode would, so a failure can name the
  * certificate's fingerprint and issuer, which is what the user needs to fix it.
  */
+import { X509Certificate } from "node:crypto";
 import { connect, type PeerCertificate } from "node:tls";
 import { isIP } from "node:net";
 import { resolveTlsMode, type TlsOptions } from "../../proxmox/index.js";
@@ -92,7 +93,7 @@ export function probeTls(url: string, options: { ca?: string; timeoutMs: number;
         issuer: dn(cert.issuer),
         validTo: cert.valid_to ?? "",
         altNames: cert.subjectaltname ?? "",
-        certPem: cert.raw ? `-----BEGIN CERTIFICATE-----\n${cert.raw.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END CERTIFICATE-----\n` : "",
+        certPem: cert.raw ? new X509Certificate(cert.raw).toString() : "",
       };
       finish();
       resolve(probe);
@@ -104,7 +105,7 @@ export function probeTls(url: string, options: { ca?: string; timeoutMs: number;
 }
 
 /** `aa:bb…`, `AABB…` and `AA:BB…` compare equal. */
-function sameFingerprint(a: string, b: string): boolean {
+export function sameFingerprint(a: string, b: string): boolean {
   const hex = (v: string): string => v.replace(/[^0-9a-f]/gi, "").toUpperCase();
   return hex(a) === hex(b);
 }

@@ -10,6 +10,7 @@
 import type { KubeClient } from "../../kube/client.js";
 import type { KubeObject } from "../../kube/object.js";
 import { conditionIs } from "../../kube/wait.js";
+import { httpOk } from "../../mgmt/controllers.js";
 import { localControllersRef, type LocalController } from "../../mgmt/env.js";
 import { fail, pass, type CheckOutcome } from "../model.js";
 
@@ -40,13 +41,9 @@ function alive(pid: number | undefined): boolean {
   }
 }
 
+/** Only a loopback endpoint the environment listed is probed. */
 async function healthy(url: string | undefined): Promise<boolean> {
-  if (!url || !/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) return false;
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(3_000) })).ok;
-  } catch {
-    return false;
-  }
+  return url !== undefined && /^http:\/\/127\.0\.0\.1:\d+\//.test(url) && (await httpOk(url));
 }
 
 function imageVersion(image: string): string {

@@ -55,20 +55,27 @@ async function diagnose(ctx: StageContext, run: Stage3Run, timeout: WaitTimeoutE
 }
 
 /** Time left for a wait inside a check limited to `limitMs` that began at `started`, keeping some for the diagnosis. */
-function waitBudget(limitMs: number, started: number): number {
+export function waitBudget(limitMs: number, started: number): number {
   const reserve = Math.min(10_000, limitMs / 5);
   return Math.max(1_000, Math.round(limitMs - reserve - (performance.now() - started)));
+}
+
+/** Waits for `count` Provisioned Machines within the check's limit; on timeout, the diagnosis (else undefined). */
+async function provisionedOrWhyNot(ctx: StageContext, run: Stage3Run, count: number, limit: "capi.provision" | "capi.scale", started: number, signal: AbortSignal): Promise<CheckOutcome | undefined> {
+  try {
+    await run.waitProvisioned(count, waitBudget(ctx.input.timeouts[limit], started), signal);
+    return undefined;
+  } catch (error) {
+    if (error instanceof WaitTimeoutError) return diagnose(ctx, run, error);
+    throw error;
+  }
 }
 
 async function provision(ctx: StageContext, run: Stage3Run, signal: AbortSignal): Promise<CheckOutcome> {
   const started = performance.now();
   const count = await run.apply(ctx.api);
-  try {
-    await run.waitProvisioned(1, waitBudget(ctx.input.timeouts["capi.provision"], started), signal);
-  } catch (error) {
-    if (error instanceof WaitTimeoutError) return diagnose(ctx, run, error);
-    throw error;
-  }
+  const failed = await provisionedOrWhyNot(ctx, run, 1, "capi.provision", started, signal);
+  if (failed) return failed;
   const ms = Math.round(performance.now() - started);
   const figures = { provisionedMs: ms, criterionMs: criteria.vmCreationMs };
   if (ms > criteria.vmCreationMs) return fail(`the Machine took ${formatDuration(ms)} to be Provisioned, over the ${formatDuration(criteria.vmCreationMs)} criterion`, "look at task durations in Proxmox (clone, storage speed)", figures);
@@ -102,12 +109,8 @@ async function placements(ctx: StageContext, run: Stage3Run, allowed: readonly s
 async function scale(ctx: StageContext, run: Stage3Run, signal: AbortSignal): Promise<CheckOutcome> {
   const started = performance.now();
   await run.scale(3);
-  try {
-    await run.waitProvisioned(3, waitBudget(ctx.input.timeouts["capi.scale"], started), signal);
-  } catch (error) {
-    if (error instanceof WaitTimeoutError) return diagnose(ctx, run, error);
-    throw error;
-  }
+  const failed = await provisionedOrWhyNot(ctx, run, 3, "capi.scale", started, signal);
+  if (failed) return failed;
   const ms = Math.round(performance.now() - started);
   const allowed = run.tenant.tenant.nodeGroups[0]?.allowedNodes ?? ctx.config.proxmox.allowedNodes;
   const { nodes, stray } = await placements(ctx, run, allowed);
@@ -116,7 +119,8 @@ async function scale(ctx: StageContext, run: Stage3Run, signal: AbortSignal): Pr
   return pass(`3 Machines Provisioned after ${formatDuration(ms)}; placement by capmox's scheduler: ${describePlacement(nodes)}`, { scaleMs: ms });
 }
 
-async function remove(ctx: StageContext, run: Stage3Run, signal: AbortSignal): Promise<CheckOutcome> {
+/** `tenant.delete` (stages 3 and 4): delete the test tenant; its VMs and ISOs must be gone. */
+export async function checkDelete(ctx: StageContext, run: Stage3Run, signal: AbortSignal): Promise<CheckOutcome> {
   const started = performance.now();
   await run.delete(ctx.input.timeouts["capi.delete"], signal);
   const ms = Math.round(performance.now() - started);
@@ -127,14 +131,21 @@ async function remove(ctx: StageContext, run: Stage3Run, signal: AbortSignal): P
   return pass(`tenant deleted after ${formatDuration(ms)}: its ${run.vmids.size} VM(s) and their cloud-init ISOs are gone`, { deleteMs: ms });
 }
 
-/** The checks of stage 3, sharing one run. */
-export function stage3Checks(run: Stage3Run): CheckSpec<StageContext>[] {
+/** The first checks of stages 3 and 4: the controllers run, their CRDs are served. */
+export function managementChecks(run: Stage3Run): CheckSpec<StageContext>[] {
   return [
     { id: "capi.controllers", title: "Cluster API, kubeadm, capmox and IPAM controllers run", run: () => checkControllers(run.client) },
     { id: "capi.crds", title: "CRDs served at the expected versions with contract labels", run: () => checkCrds(run.client) },
+  ];
+}
+
+/** The checks of stage 3, sharing one run. */
+export function stage3Checks(run: Stage3Run): CheckSpec<StageContext>[] {
+  return [
+    ...managementChecks(run),
     { id: "tenant.provisioned", title: "a test tenant from synth gets a VM (Machine Provisioned)", needs: ["capi.controllers", "capi.crds"], timeout: "capi.provision", run: (ctx, signal) => provision(ctx, run, signal) },
     { id: "tenant.vm", title: "the VM in Proxmox matches the node group", needs: ["tenant.provisioned"], timeout: "vm.verify", run: (ctx, signal) => checkVm(ctx, run, signal) },
     { id: "tenant.scale", title: "scaled to 3, VMs placed by capmox's scheduler", needs: ["tenant.vm"], timeout: "capi.scale", run: (ctx, signal) => scale(ctx, run, signal) },
-    { id: "tenant.delete", title: "deleting the tenant removes its VMs and ISOs", needs: ["tenant.provisioned"], timeout: "capi.delete", run: (ctx, signal) => remove(ctx, run, signal) },
+    { id: "tenant.delete", title: "deleting the tenant removes its VMs and ISOs", needs: ["tenant.provisioned"], timeout: "capi.delete", run: (ctx, signal) => checkDelete(ctx, run, signal) },
   ];
 }

@@ -6,7 +6,7 @@
  * so `npm run vm-test -- --sweep` finds whatever an interrupted run left behind.
  */
 import { tenantObjects as renderTenantObjects } from "../../capi/render.js";
-import { credentialsSecretName, deploymentName, machineTag } from "../../capi/names.js";
+import { deploymentName, machineTag } from "../../capi/names.js";
 import { defaultNodeGroup, defaultTenant } from "../../config/defaults.js";
 import { formatIpv4, parseIpv4 } from "../../config/ipv4.js";
 import type { IpRange, PlatformConfig, TenantConfig } from "../../config/types.js";
@@ -73,7 +73,6 @@ export function testTenantObjects(t: TestTenant, credentials: CapmoxCredentials)
   return [namespace, ...secrets, ...objects];
 }
 
-export { credentialsSecretName };
 
 /**
  * The last `count` addresses of `ranges` that nothing uses, as single-address ranges in

@@ -16,7 +16,7 @@ import type { StageContext } from "../input.js";
 import { fail, pass, skip, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
 import { formatDuration } from "../timeouts.js";
-import { checkControllers, checkCrds } from "../stage3/controllers.js";
+import { checkDelete, managementChecks, waitBudget } from "../stage3/index.js";
 import { type ProvisionedMachine, Stage3Run } from "../stage3/run.js";
 import { smbiosUuid } from "../stage3/vm.js";
 
@@ -50,7 +50,7 @@ async function joined(ctx: StageContext, s: Stage4Run, signal: AbortSignal): Pro
   const started = performance.now();
   await s.run.apply(ctx.api);
   try {
-    s.machines = await s.run.waitProvisioned(STAGE4_WORKERS, ctx.input.timeouts["capi.join"] - 10_000, signal, true);
+    s.machines = await s.run.waitProvisioned(STAGE4_WORKERS, waitBudget(ctx.input.timeouts["capi.join"], started), signal, true);
   } catch (error) {
     if (error instanceof WaitTimeoutError) {
       return fail(`${error.message}`, "the VMs did not join: look at the tenant's CSRs and Nodes (kubectl --kubeconfig <tenant> get csr,nodes) and at the bootstrap token and CA pin in the KubeadmConfig's Secret; on a real VM, /var/log/cloud-init-output.log");
@@ -103,21 +103,13 @@ async function ccmTaint(_ctx: StageContext, s: Stage4Run): Promise<CheckOutcome>
   return pass(`no Node carries ${uninitializedTaint}: the cloud controller manager initialised them`);
 }
 
-async function remove(ctx: StageContext, s: Stage4Run, signal: AbortSignal): Promise<CheckOutcome> {
-  const started = performance.now();
-  await s.run.delete(ctx.input.timeouts["capi.delete"], signal);
-  const left = await s.run.leftovers(ctx.api, ctx.config.proxmox.isoStorage, ctx.config.proxmox.allowedNodes);
-  if (left.vms.length + left.isos.length > 0) return fail(`after the tenant was deleted, Proxmox still has ${[...left.vms, ...left.isos].join(", ")}`, "look at capmox's log for the failed delete");
-  return pass(`tenant deleted after ${formatDuration(performance.now() - started)}: its VMs and ISOs are gone`);
-}
 
 export function stage4Checks(s: Stage4Run): CheckSpec<StageContext>[] {
   return [
-    { id: "capi.controllers", title: "Cluster API, kubeadm, capmox and IPAM controllers run", run: () => checkControllers(s.run.client) },
-    { id: "capi.crds", title: "CRDs served at the expected versions with contract labels", run: () => checkCrds(s.run.client) },
+    ...managementChecks(s.run),
     { id: "workers.joined", title: `a test tenant's ${STAGE4_WORKERS} Machines get nodeRefs (Running)`, needs: ["capi.controllers", "capi.crds"], timeout: "capi.join", run: (ctx, signal) => joined(ctx, s, signal) },
     { id: "workers.nodes", title: "each Node is Ready with its VM's providerID and the tenant's kubelet version", needs: ["workers.joined"], run: (ctx) => nodesMatch(ctx, s) },
     { id: "workers.ccm-taint", title: "the cloud controller manager initialised the Nodes", needs: ["workers.nodes"], run: (ctx) => ccmTaint(ctx, s) },
-    { id: "tenant.delete", title: "deleting the tenant removes its VMs and ISOs", needs: ["workers.joined"], timeout: "capi.delete", run: (ctx, signal) => remove(ctx, s, signal) },
+    { id: "tenant.delete", title: "deleting the tenant removes its VMs and ISOs", needs: ["workers.joined"], timeout: "capi.delete", run: (ctx, signal) => checkDelete(ctx, s.run, signal) },
   ];
 }
