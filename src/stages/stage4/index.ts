@@ -91,7 +91,9 @@ async function nodesMatch(ctx: StageContext, s: Stage4Run): Promise<CheckOutcome
     problems.push(...nodeProblems(s.nodes.get(nodeName), m.machine, config?.smbios1, s.run.tenant.tenant.version));
   }
   if (problems.length > 0) return fail(problems.join("; "), "compare the KubeadmConfigTemplate synth generated (provider-id, node name) with what the kubelet registered");
-  return pass(`${s.machines.length} Nodes Ready in the tenant cluster, each with its VM's providerID and kubelet ${s.run.tenant.tenant.version}`);
+  // The lab's VMs have no kubelet of their own: say so when their Nodes came from its stand-in.
+  const standIn = [...s.nodes.values()].some((n) => /kubelet stand-in/.test((n["status"] as { nodeInfo?: { osImage?: string } } | undefined)?.nodeInfo?.osImage ?? ""));
+  return pass(`${s.machines.length} Nodes Ready in the tenant cluster, each with its VM's providerID and kubelet ${s.run.tenant.tenant.version}${standIn ? " (registered by the lab's kubelet stand-in)" : ""}`);
 }
 
 async function ccmTaint(_ctx: StageContext, s: Stage4Run): Promise<CheckOutcome> {

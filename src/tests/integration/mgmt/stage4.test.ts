@@ -71,6 +71,7 @@ describeMgmt("stage 4 and healing against the real controllers and the lab", () 
       "tenant.delete": "passed",
     });
     expect(result.checks.find((c) => c.id === "workers.ccm-taint")?.reason).toBe("no cloud controller manager in this environment");
+    expect(result.checks.find((c) => c.id === "workers.nodes")?.detail).toContain("(registered by the lab's kubelet stand-in)");
     expect(result.figures["workers.joined.joinedMs"]).toBeGreaterThan(0);
     expect(env().lab.log.filter((l) => /Node \S+ registered \(providerID proxmox:\/\/[0-9a-f-]{36}, kubelet v1\.32\.6\)/.test(l))).toHaveLength(2);
     expect(createdVms(env())).toEqual([]);
