@@ -168,8 +168,9 @@ const cases: Case[] = [
   { fixture: "qemu_config_post_async", method: "POST", path: "/nodes/pve1/qemu/101/config", options: () => ({ json: { tags: "capmox;k8s" } }), taskType: "qmconfig" },
   { fixture: "qemu_clone", method: "POST", path: "/nodes/pve1/qemu/9000/clone", options: () => ({ json: { newid: 103, name: "k8s-worker-0", full: 1, storage: "local-lvm", pool: "capi" } }), taskType: "qmclone" },
   { fixture: "qemu_resize", method: "PUT", path: "/nodes/pve1/qemu/101/resize", options: () => ({ json: { disk: "scsi0", size: "+10G" } }), taskType: "resize" },
-  { fixture: "qemu_status_reboot", method: "POST", path: "/nodes/pve1/qemu/101/status/reboot", taskType: "qmreboot" },
+  // Before the reboot: for 20–40 ms after it the guest agent is (rightly) not running yet.
   { fixture: "agent_network_get_interfaces", method: "GET", path: "/nodes/pve1/qemu/101/agent/network-get-interfaces" },
+  { fixture: "qemu_status_reboot", method: "POST", path: "/nodes/pve1/qemu/101/status/reboot", taskType: "qmreboot" },
   { fixture: "access_permissions", method: "GET", path: "/access/permissions", options: () => ({ token: lab.tokens.readonly }), optional: ["body.data./pool/capi.*", "body.data./storage/local-lvm"] },
   { fixture: "err_400_param", method: "POST", path: "/nodes/pve1/qemu/101/config", options: () => ({ form: { cores: "abc", onboot: "true", foo: "1" } }), exact: true },
   { fixture: "err_401_no_ticket", method: "GET", path: "/nodes", options: () => ({ token: null }), exact: true },
