@@ -25,3 +25,8 @@ export function fuzzBudget(small: number): FuzzBudget {
   const scale = envNumber("FUZZ_SCALE") ?? 1;
   return { seed: envNumber("FUZZ_SEED") ?? DEFAULT_SEED, numRuns: Math.max(1, Math.round(small * scale)) };
 }
+
+/** A test timeout that grows with FUZZ_SCALE, so `npm run fuzz` is bounded by its budget, not by vitest. */
+export function fuzzTimeout(baseMs: number): number {
+  return baseMs * (envNumber("FUZZ_SCALE") ?? 1);
+}
