@@ -1,13 +1,15 @@
 /**
  * The check model shared by every stage, the runner and the reporters.
  *
- * A check ends in exactly one verdict: passed, failed (with what is wrong and what to do),
- * or skipped (with why). A check whose prerequisite check failed is reported as skipped
+ * A check ends in exactly one verdict: passed, warning (passed, but with a reduced guarantee the
+ * user chose or must know about: TLS verification off, say), failed (with what is wrong and
+ * what to do), or skipped (with why). A warning never fails a run, and it is never shown as a
+ * plain pass: it has its own mark in every report and is counted in every summary. A check whose prerequisite check failed is reported as skipped
  * with `blockedBy` naming that check, so the failure is counted once, where it happened,
  * and the dependent check never pretends to have passed.
  */
 
-export type Verdict = "passed" | "failed" | "skipped";
+export type Verdict = "passed" | "warning" | "failed" | "skipped";
 
 /** A measured figure reported beside a verdict (latency, free space, phase time). */
 export type Figure = number | string;
@@ -18,6 +20,16 @@ export type CheckOutcome =
       readonly verdict: "passed";
       /** One line on what was verified, e.g. `vmbr0 is an active bridge on pve1`. */
       readonly detail?: string;
+      readonly figures?: Readonly<Record<string, Figure>>;
+    }
+  | {
+      readonly verdict: "warning";
+      /** What was verified, e.g. `connected; the server presents …`. */
+      readonly detail?: string;
+      /** Which guarantee is reduced, and why. */
+      readonly reason: string;
+      /** How to get the full guarantee back. */
+      readonly fix: string;
       readonly figures?: Readonly<Record<string, Figure>>;
     }
   | {
@@ -39,6 +51,11 @@ export function pass(detail?: string, figures?: Record<string, Figure>): CheckOu
   return { verdict: "passed", ...(detail ? { detail } : {}), ...(figures ? { figures } : {}) };
 }
 
+/** Passed with a reduced guarantee: `reason` says which, `fix` how to get it back. */
+export function warn(reason: string, fix: string, detail?: string, figures?: Record<string, Figure>): CheckOutcome {
+  return { verdict: "warning", reason, fix, ...(detail ? { detail } : {}), ...(figures ? { figures } : {}) };
+}
+
 export function fail(reason: string, fix: string, figures?: Record<string, Figure>): CheckOutcome {
   return { verdict: "failed", reason, fix, ...(figures ? { figures } : {}) };
 }
@@ -54,11 +71,11 @@ export interface CheckResult {
   /** Human title, e.g. `API token authenticates`. */
   readonly title: string;
   readonly verdict: Verdict;
-  /** Passed: what was verified. */
+  /** Passed or warning: what was verified. */
   readonly detail?: string;
-  /** Failed or skipped: why. */
+  /** Warning, failed or skipped: why. */
   readonly reason?: string;
-  /** Failed: what to do. */
+  /** Warning or failed: what to do. */
   readonly fix?: string;
   readonly blockedBy?: string;
   readonly durationMs: number;
@@ -83,7 +100,7 @@ export interface StageResult {
 
 export interface RunResult {
   readonly stages: readonly StageResult[];
-  /** True when every check of every stage that ran passed (skips allowed), no stage failed, and the run was not interrupted. */
+  /** True when every check of every stage that ran passed (skips and warnings allowed), no stage failed, and the run was not interrupted. */
   readonly ok: boolean;
   /** The run was interrupted (Ctrl-C): what ran is reported, and the run does not count as passed. */
   readonly interrupted?: boolean;
@@ -99,9 +116,14 @@ export function runOk(stages: readonly StageResult[]): boolean {
   return stages.every((s) => s.verdict !== "failed") && stages.some((s) => s.verdict === "passed");
 }
 
+/** A verdict that lets checks needing this one run: passed, or passed with a warning. */
+export function succeeded(verdict: Verdict): boolean {
+  return verdict === "passed" || verdict === "warning";
+}
+
 /** Counts for summaries. */
 export function tally(checks: readonly CheckResult[]): Record<Verdict, number> {
-  const counts: Record<Verdict, number> = { passed: 0, failed: 0, skipped: 0 };
+  const counts: Record<Verdict, number> = { passed: 0, warning: 0, failed: 0, skipped: 0 };
   for (const c of checks) counts[c.verdict] += 1;
   return counts;
 }

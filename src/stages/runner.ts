@@ -8,6 +8,7 @@ import {
   type Figure,
   type StageResult,
   stageVerdict,
+  succeeded,
 } from "./model.js";
 import { type TimeoutKey, type Timeouts, formatDuration } from "./timeouts.js";
 
@@ -105,7 +106,7 @@ export async function runChecks<C>(
     emit({ type: "check-start", stage, id: spec.id, title: spec.title });
     const start = now();
     let outcome: CheckOutcome;
-    const blocker = (spec.needs ?? []).map((id) => byId.get(id)).find((r) => r && r.verdict !== "passed");
+    const blocker = (spec.needs ?? []).map((id) => byId.get(id)).find((r) => r && !succeeded(r.verdict));
     if (options.signal?.aborted) {
       outcome = { verdict: "skipped", reason: "run interrupted before this check started" };
     } else if (blocker) {
@@ -178,6 +179,14 @@ export function toCheckResult(spec: { readonly id: string; readonly title: strin
   switch (outcome.verdict) {
     case "passed":
       return { ...base, ...(outcome.detail ? { detail: clean(outcome.detail) } : {}), figures: outcome.figures ?? {} };
+    case "warning":
+      return {
+        ...base,
+        ...(outcome.detail ? { detail: clean(outcome.detail) } : {}),
+        reason: clean(outcome.reason),
+        fix: clean(outcome.fix),
+        figures: outcome.figures ?? {},
+      };
     case "failed":
       return { ...base, reason: clean(outcome.reason), fix: clean(outcome.fix), figures: outcome.figures ?? {} };
     case "skipped":

@@ -36,6 +36,11 @@ function testcase(stage: StageResult, check: CheckResult): string {
     out.push(`      <failure message="${xmlEscape(check.reason ?? "")}" type="CheckFailed">${xmlEscape(body)}</failure>`);
   } else if (check.verdict === "skipped") {
     out.push(`      <skipped message="${xmlEscape(check.reason ?? "")}"/>`);
+  } else if (check.verdict === "warning") {
+    // JUnit has no warning outcome: the case passes, and carries its mark as a testcase property
+    // (as pytest's record_property writes it) and the warning itself on system-err.
+    out.push('      <properties><property name="verdict" value="warning"/></properties>');
+    out.push(`      <system-err>${xmlEscape(`WARNING: ${check.reason ?? ""}\n\nWhat to do: ${check.fix ?? ""}`)}</system-err>`);
   }
   const lines = [
     ...(check.detail ? [check.detail] : []),
@@ -63,6 +68,7 @@ function suite(stage: StageResult, id: number): string {
   const props: [string, string][] = [
     ["stage.verdict", stage.verdict],
     ["stage.durationMs", String(stage.durationMs)],
+    ["stage.warnings", String(counts.warning)],
     ...(stage.reason ? ([["stage.reason", stage.reason]] as [string, string][]) : []),
     ...Object.entries(stage.figures).map(([k, v]) => [k, String(v)] as [string, string]),
   ];

@@ -28,8 +28,8 @@ export function painter(color: boolean): Paint {
   return (style, text) => (color ? `\u001b[${codes[style]}m${text}\u001b[0m` : text);
 }
 
-const MARK = { passed: "PASS", failed: "FAIL", skipped: "SKIP" } as const;
-const STYLE = { passed: "green", failed: "red", skipped: "yellow" } as const;
+const MARK = { passed: "PASS", warning: "WARN", failed: "FAIL", skipped: "SKIP" } as const;
+const STYLE = { passed: "green", warning: "yellow", failed: "red", skipped: "gray" } as const;
 
 function stageLabel(stage: number | string, title: string): string {
   return typeof stage === "number" ? `Stage ${stage}: ${title}` : `${stage}: ${title}`;
@@ -114,6 +114,10 @@ function checkRows(check: CheckResult, paint: Paint, idWidth: number, width: num
   if (check.verdict === "failed") {
     rows.push(...wrap(`Problem: ${check.reason ?? ""}`, room, indent));
     rows.push(...wrap(`Fix: ${check.fix ?? ""}`, room, indent));
+  } else if (check.verdict === "warning") {
+    if (check.detail) rows.push(...wrap(check.detail, room, indent).map((l) => paint("gray", l)));
+    rows.push(...wrap(`Warning: ${check.reason ?? ""}`, room, indent));
+    rows.push(...wrap(`Fix: ${check.fix ?? ""}`, room, indent));
   } else if (check.verdict === "skipped") {
     rows.push(...wrap(`Skipped: ${check.reason ?? ""}`, room, indent));
   } else if (check.detail) {
@@ -145,7 +149,7 @@ export function renderTable(run: RunResult, options: { color: boolean; width?: n
     const counts = tally(stage.checks);
     const verdict = paint(stage.verdict === "passed" ? "green" : "red", stage.verdict.toUpperCase());
     lines.push(
-      `  => ${verdict}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped in ${formatDuration(stage.durationMs)}`,
+      `  => ${verdict}: ${counts.passed} passed, ${counts.warning} warnings, ${counts.failed} failed, ${counts.skipped} skipped in ${formatDuration(stage.durationMs)}`,
     );
     const figures = figureText(stage);
     if (figures) lines.push(...wrap(figures.trim(), width - 2, "  "));
@@ -157,6 +161,12 @@ export function renderTable(run: RunResult, options: { color: boolean; width?: n
   }
   const ran = run.stages.filter((s) => s.verdict === "passed" || s.verdict === "failed").map((s) => s.stage);
   const scope = notImplemented.length > 0 ? ` of stage ${ran.join(", ")}` : "";
-  lines.push(run.ok ? paint("green", `Result: all checks${scope} passed`) : paint("red", run.interrupted ? "Result: INTERRUPTED (incomplete, not passed)" : "Result: FAILED"));
+  const warnings = run.stages.reduce((n, s) => n + tally(s.checks).warning, 0);
+  const warned = warnings === 0 ? "" : ` (${warnings} ${warnings === 1 ? "warning" : "warnings"}: a reduced guarantee, see WARN above)`;
+  lines.push(
+    run.ok
+      ? paint(warnings === 0 ? "green" : "yellow", `Result: all checks${scope} passed${warned}`)
+      : paint("red", run.interrupted ? "Result: INTERRUPTED (incomplete, not passed)" : "Result: FAILED"),
+  );
   return `${lines.join("\n")}\n`;
 }

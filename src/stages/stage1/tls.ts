@@ -10,7 +10,7 @@ import { X509Certificate } from "node:crypto";
 import { connect, type PeerCertificate } from "node:tls";
 import { isIP } from "node:net";
 import { resolveTlsMode, type TlsOptions } from "../../proxmox/index.js";
-import { type CheckOutcome, fail, pass } from "../model.js";
+import { type CheckOutcome, fail, pass, warn } from "../model.js";
 
 export type TlsMode = "insecure" | "fingerprint" | "ca-file" | "system";
 
@@ -127,9 +127,10 @@ export function judgeTls(tls: TlsOptions, url: string, probe: TlsProbe): CheckOu
     "or, only if you accept an unverified connection, set proxmox.tls.insecure: true (PROXMOX_INSECURE=true)";
   switch (mode) {
     case "insecure":
-      return pass(
-        `verification is OFF because insecure is set explicitly; the server presents ${describeCert(probe)}. ` +
-          `To verify instead, set PROXMOX_FINGERPRINT=${probe.fingerprint256} or PROXMOX_CA_FILE`,
+      return warn(
+        "TLS verification is OFF because insecure is set explicitly: anyone between you and Proxmox can read and change the traffic, token included",
+        `verify instead: set proxmox.tls.fingerprint (PROXMOX_FINGERPRINT=${probe.fingerprint256}) or proxmox.tls.caFile (PROXMOX_CA_FILE), and remove insecure`,
+        `connected; the server presents ${describeCert(probe)}`,
         { mode },
       );
     case "fingerprint": {

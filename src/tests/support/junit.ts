@@ -11,6 +11,9 @@ export interface JunitCase {
   readonly failure?: { readonly message: string; readonly text: string };
   readonly skipped?: string;
   readonly systemOut?: string;
+  readonly systemErr?: string;
+  /** The testcase's own properties (pytest's record_property form). */
+  readonly properties?: Readonly<Record<string, string>>;
 }
 
 export interface JunitSuite {
@@ -33,6 +36,10 @@ function attributes(el: Element): Record<string, string> {
 
 const childElements = (el: Element, tag: string): Element[] => Array.from(el.childNodes).filter((n): n is Element => n.nodeType === 1 && (n as Element).tagName === tag);
 
+function propertyMap(props: readonly Element[]): Record<string, string> {
+  return Object.fromEntries(props.map((p) => [p.getAttribute("name") ?? "", p.getAttribute("value") ?? ""]));
+}
+
 export function parseJunit(text: string): JunitReport {
   const errors: string[] = [];
   let doc;
@@ -51,11 +58,13 @@ export function parseJunit(text: string): JunitReport {
       return {
         name: suite.getAttribute("name") ?? "",
         attributes: attributes(suite),
-        properties: Object.fromEntries(props.map((p) => [p.getAttribute("name") ?? "", p.getAttribute("value") ?? ""])),
+        properties: propertyMap(props),
         cases: childElements(suite, "testcase").map((tc) => {
           const failure = childElements(tc, "failure")[0];
           const skipped = childElements(tc, "skipped")[0];
           const out = childElements(tc, "system-out")[0];
+          const err = childElements(tc, "system-err")[0];
+          const props = childElements(tc, "properties").flatMap((p) => childElements(p, "property"));
           return {
             classname: tc.getAttribute("classname") ?? "",
             name: tc.getAttribute("name") ?? "",
@@ -63,6 +72,8 @@ export function parseJunit(text: string): JunitReport {
             ...(failure ? { failure: { message: failure.getAttribute("message") ?? "", text: failure.textContent ?? "" } } : {}),
             ...(skipped ? { skipped: skipped.getAttribute("message") ?? "" } : {}),
             ...(out ? { systemOut: out.textContent ?? "" } : {}),
+            ...(err ? { systemErr: err.textContent ?? "" } : {}),
+            ...(props.length > 0 ? { properties: propertyMap(props) } : {}),
           };
         }),
       };

@@ -91,6 +91,26 @@ describe("npm run test:stage", () => {
     expect(report.suites[0]?.cases.map((c) => c.name.split(":")[0])).toContain("api.privileges.capmox");
   });
 
+  it("PROXMOX_INSECURE=true: stage 1 passes with a warning, never a plain PASS, in the terminal, JSON and JUnit", async () => {
+    lab = await startLab();
+    const { PROXMOX_FINGERPRINT: _pinned, ...unpinned } = labEnv(lab);
+    const env = { ...unpinned, PROXMOX_INSECURE: "true", PATH: process.env.PATH ?? "" };
+    const result = await testStage(["1", "--output", "json,junit", "--report-dir", dir], env);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain("WARN  api.tls");
+    expect(result.stdout).not.toContain("PASS  api.tls");
+    expect(result.stdout).toContain("Result: all checks passed (1 warning: a reduced guarantee, see WARN above)");
+    const json = JSON.parse(await readFile(join(dir, "stages.json"), "utf8")) as {
+      summary: { warning: number };
+      stages: { checks: { id: string; verdict: string }[] }[];
+    };
+    expect(json.summary.warning).toBe(1);
+    expect(json.stages[0]?.checks.find((c) => c.id === "api.tls")?.verdict).toBe("warning");
+    const junit = parseJunit(await readFile(join(dir, "stages.junit.xml"), "utf8"));
+    expect(junit.suites[0]?.properties["stage.warnings"]).toBe("1");
+    expect(junit.suites[0]?.cases.find((c) => c.name.startsWith("api.tls"))?.properties).toEqual({ verdict: "warning" });
+  });
+
   it("all: stages 1 and 2 pass, 3 and 4 are not run without a management cluster, 5 to 8 are reported as not implemented (JSON and JUnit)", async () => {
     lab = await startLab();
     const config = join(dir, "platform.yaml");

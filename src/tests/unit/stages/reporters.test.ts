@@ -46,6 +46,62 @@ const stage3: StageResult = {
 };
 const run: RunResult = { stages: [stage1, stage3], ok: false, startedAt: "2026-01-01T10:00:00.000Z", durationMs: 1300 };
 
+/** A passing run whose TLS check passed with a reduced guarantee (PROXMOX_INSECURE=true). */
+const warned: RunResult = {
+  stages: [
+    {
+      ...stage1,
+      verdict: "passed",
+      checks: [
+        stage1.checks[0]!,
+        {
+          id: "api.tls",
+          title: "TLS verified, pinned, or explicitly insecure",
+          verdict: "warning",
+          detail: "connected; the server presents certificate subject CN=pve",
+          reason: "TLS verification is OFF because insecure is set explicitly",
+          fix: "verify instead: set PROXMOX_FINGERPRINT",
+          durationMs: 3,
+          figures: { mode: "insecure" },
+        },
+      ],
+    },
+  ],
+  ok: true,
+  startedAt: "2026-01-01T10:00:00.000Z",
+  durationMs: 40,
+};
+
+describe("a check that passed with a reduced guarantee", () => {
+  it("has its own mark in the terminal table, and the summary line counts it", () => {
+    const text = renderTable(warned, { color: false });
+    expect(text).toContain("WARN  api.tls");
+    expect(text).not.toContain("PASS  api.tls");
+    expect(text).toContain("Warning: TLS verification is OFF");
+    expect(text).toContain("Fix: verify instead: set PROXMOX_FINGERPRINT");
+    expect(text).toContain("1 passed, 1 warnings, 0 failed, 0 skipped");
+    expect(text).toContain("Result: all checks passed (1 warning: a reduced guarantee, see WARN above)");
+    expect(renderTable(warned, { color: true })).toMatch(/\u001b\[33mWARN\u001b\[0m/);
+  });
+
+  it("is marked in JUnit: a passing case with a verdict property, the warning on system-err, counted per suite", () => {
+    const suite = parseJunit(renderJunit(warned)).suites[0]!;
+    const tls = suite.cases.find((c) => c.name.startsWith("api.tls"))!;
+    expect(tls.failure).toBeUndefined();
+    expect(tls.skipped).toBeUndefined();
+    expect(tls.properties).toEqual({ verdict: "warning" });
+    expect(tls.systemErr).toContain("WARNING: TLS verification is OFF");
+    expect(suite.properties["stage.warnings"]).toBe("1");
+    expect(suite.cases[0]!.properties).toBeUndefined();
+  });
+
+  it("is its own verdict in JSON, counted in the summary", () => {
+    const parsed = JSON.parse(renderJson(warned)) as RunResult & { summary: Record<string, number> };
+    expect(parsed.stages[0]!.checks[1]!.verdict).toBe("warning");
+    expect(parsed.summary).toEqual({ passed: 1, warning: 1, failed: 0, skipped: 0 });
+  });
+});
+
 describe("JUnit report", () => {
   it("is well-formed XML with one testsuite per stage and one testcase per check", () => {
     const report = parseJunit(renderJunit(run));

@@ -50,10 +50,11 @@ const probe = (over: Partial<TlsProbe> = {}): TlsProbe => ({
 });
 
 describe("TLS judgement", () => {
-  it("passes an explicit insecure mode but shows the fingerprint to pin", () => {
+  it("warns on an explicit insecure mode (never a plain pass) and shows the fingerprint to pin", () => {
     const outcome = judgeTls({ insecure: true }, "https://pve1:8006", probe());
-    expect(outcome).toMatchObject({ verdict: "passed", figures: { mode: "insecure" } });
-    expect(outcome.verdict === "passed" && outcome.detail).toContain(`PROXMOX_FINGERPRINT=${fp}`);
+    expect(outcome).toMatchObject({ verdict: "warning", figures: { mode: "insecure" } });
+    expect(outcome.verdict === "warning" && outcome.fix).toContain(`PROXMOX_FINGERPRINT=${fp}`);
+    expect(outcome.verdict === "warning" && outcome.detail).toContain(fp);
   });
 
   it("passes a matching pin in any spelling and fails a different one", () => {
