@@ -28,6 +28,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function writeTree(root: string, tree: FileTree): Promise<void> {
+  // the folder exists even with no files in it (a platform without tenants): its swap renames it
+  await mkdir(root, { recursive: true });
   for (const [relative, content] of tree) {
     const target = join(root, relative);
     await mkdir(dirname(target), { recursive: true });

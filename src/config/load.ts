@@ -3,15 +3,16 @@
  * is collected before anything is thrown, so the user sees them all at once. The environment
  * is a parameter: only the CLI reads process.env.
  */
-import { readFile } from "node:fs/promises";
-import { LineCounter, parseDocument } from "yaml";
+import { open } from "node:fs/promises";
 import { defaultConfig } from "./defaults.js";
 import { ConfigError, issue } from "./errors.js";
+import { limits } from "./limits.js";
 import { normalize } from "./normalize.js";
 import { checkCredentials, type Env } from "./secret.js";
 import { checkShape } from "./shape.js";
 import type { ConfigIssue, PlatformConfig } from "./types.js";
 import { validateConfig } from "./validate.js";
+import { readYaml, sizeIssue } from "./yaml.js";
 
 export interface LoadConfigOptions {
   /** platform.yaml to read. @default the built-in default config */
@@ -26,20 +27,34 @@ export interface LoadConfigOptions {
 }
 
 function parseYaml(text: string): { raw: unknown; issues: ConfigIssue[] } {
-  // prettyErrors off: a pretty error quotes the source line, which may hold a secret.
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
-  const issues = doc.errors.map((e) => {
-    const at = lines.linePos(e.pos[0]);
-    const where = `line ${at.line}, column ${at.col}: `;
-    return issue([], undefined, `${where}${e.message.split("\n")[0]}`);
-  });
+  const { raw, issues } = readYaml(text);
   if (issues.length > 0) return { raw: undefined, issues };
-  const raw: unknown = doc.toJS();
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     return { raw, issues: [issue([], raw, "must be a YAML mapping with proxmox, network, cozystack and tenants")] };
   }
   return { raw, issues: [] };
+}
+
+/** The file's text, refusing one over the size limit before reading it all. */
+async function readLimited(file: string): Promise<string> {
+  const handle = await open(file, "r");
+  try {
+    const { size } = await handle.stat();
+    const tooBig = sizeIssue(size);
+    if (tooBig) throw new ConfigError(file, [tooBig]);
+    // read one byte past the limit: a file that grew (or a pipe) is caught too
+    const buffer = Buffer.alloc(limits.maxBytes + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length === buffer.length) throw new ConfigError(file, [sizeIssue(length)!]);
+    }
+    return buffer.subarray(0, length).toString("utf8");
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A defaulted config and every problem found, without throwing. */
@@ -70,8 +85,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Platf
   } else {
     let text: string;
     try {
-      text = await readFile(options.file, "utf8");
+      text = await readLimited(options.file);
     } catch (cause) {
+      if (cause instanceof ConfigError) throw cause;
       throw new ConfigError(source, [issue([], options.file, `cannot read the config file: ${(cause as Error).message}`)], { cause });
     }
     config = parseConfig(text, source);

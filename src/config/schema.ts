@@ -8,6 +8,7 @@
  */
 import { profileNames } from "../versions/index.js";
 import { defaults } from "./defaults.js";
+import { lengths, numbers } from "./limits.js";
 
 type Schema = Record<string, unknown>;
 
@@ -16,20 +17,26 @@ const ipv4 = `${octet}\\.${octet}\\.${octet}\\.${octet}`;
 
 const ipv4Address: Schema = { type: "string", pattern: `^${ipv4}$`, "x-hint": "an IPv4 address like 10.0.0.1" };
 const cidr: Schema = { type: "string", pattern: `^${ipv4}/(3[0-2]|[12]?\\d)$`, "x-hint": "an IPv4 CIDR like 10.244.0.0/16" };
+// DNS-1123 label and subdomain, each label at most 63 characters
+const label = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
+const subdomain = `${label}(\\.${label})*`;
+
 const dnsLabel: Schema = {
   type: "string",
-  maxLength: 63,
+  maxLength: lengths.dnsLabel,
   pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
   "x-hint": "a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit",
 };
 const nodeName: Schema = { ...dnsLabel, pattern: "^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?$", "x-hint": "a Proxmox node name" };
 const storageId: Schema = {
   type: "string",
+  maxLength: lengths.pveId,
   pattern: "^[a-z][a-z0-9_.-]*[a-z0-9]$",
   "x-hint": "a Proxmox storage id like local-lvm",
 };
 const pveTag: Schema = {
   type: "string",
+  maxLength: lengths.pveId,
   pattern: "^[A-Za-z0-9_][A-Za-z0-9_+.-]*$",
   "x-hint": "a Proxmox tag: letters, digits, '_', '-', '+', '.'",
 };
@@ -37,14 +44,15 @@ const nodeList: Schema = { type: "array", items: nodeName, uniqueItems: true, mi
 const labelMap: Schema = {
   type: "object",
   propertyNames: {
-    maxLength: 317,
-    pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$",
+    // an optional DNS subdomain prefix (at most 253) and '/', then a name of at most 63
+    maxLength: lengths.dnsName + 1 + lengths.dnsLabel,
+    pattern: `^((?=[^/]{1,${lengths.dnsName}}/)${subdomain}/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`,
     "x-hint": "a Kubernetes label key like example.com/role",
   },
   additionalProperties: {
     type: "string",
-    maxLength: 63,
-    pattern: "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
+    maxLength: lengths.dnsLabel,
+    pattern: "^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$",
     "x-hint": "a Kubernetes label value",
   },
 };
@@ -62,7 +70,7 @@ const ipRange = object(
 );
 
 const tls = object({
-  caFile: { type: "string", minLength: 1, description: "PEM CA bundle that signed the Proxmox certificate." },
+  caFile: { type: "string", minLength: 1, maxLength: lengths.path, description: "PEM CA bundle that signed the Proxmox certificate." },
   fingerprint: {
     type: "string",
     pattern: "^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$",
@@ -85,17 +93,19 @@ const template = object({
 
 const proxmox = object(
   {
-    url: { type: "string", description: "Base URL of the Proxmox VE API, e.g. https://pve.example.com:8006 (no /api2/json)." },
+    url: { type: "string", maxLength: lengths.url, description: "Base URL of the Proxmox VE API, e.g. https://pve.example.com:8006 (no /api2/json)." },
     tokenId: {
       type: "string",
-      pattern: "^[^\\s:/@!=]+@[A-Za-z][A-Za-z0-9._-]*![A-Za-z][A-Za-z0-9._-]*$",
-      "x-hint": "an API token id like user@realm!name (without the secret)",
+      maxLength: lengths.pveUserId + 1 + lengths.pveTokenName,
+      // user@realm is PVE's userid (3 to 64 characters), the realm 2 to 32, the token name 2 to 64
+      pattern: `^(?=[^!]{3,${lengths.pveUserId}}!)[^\\s:/@!=]+@[A-Za-z][A-Za-z0-9._-]{1,${lengths.pveRealm - 1}}![A-Za-z][A-Za-z0-9._-]{1,${lengths.pveTokenName - 1}}$`,
+      "x-hint": `an API token id like user@realm!name (without the secret; user@realm at most ${lengths.pveUserId} characters, realm at most ${lengths.pveRealm}, name at most ${lengths.pveTokenName})`,
       description: "API token id `user@realm!name`.",
     },
     secret: {
       ...object({
-        env: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$", "x-hint": "an environment variable name" },
-        file: { type: "string", minLength: 1 },
+        env: { type: "string", maxLength: lengths.envName, pattern: "^[A-Za-z_][A-Za-z0-9_]*$", "x-hint": "an environment variable name" },
+        file: { type: "string", minLength: 1, maxLength: lengths.path },
       }),
       description: `Where the token secret comes from: {env: NAME} or {file: PATH}; never inline. Default: env ${defaults.secretEnv}.`,
     },
@@ -104,6 +114,7 @@ const proxmox = object(
     template: { ...template, description: "VM template: templateId + sourceNode, or tags (+ matchPolicy). Never both." },
     bridge: {
       type: "string",
+      maxLength: lengths.interfaceName,
       pattern: "^[A-Za-z][A-Za-z0-9_.-]*$",
       "x-hint": "a bridge name like vmbr0",
       default: defaults.bridge,
@@ -112,12 +123,13 @@ const proxmox = object(
     vlan: { type: "integer", minimum: 1, maximum: 4094, description: "VLAN tag on the bridge, if any." },
     diskStorage: { ...storageId, default: defaults.diskStorage, description: "Storage for VM disks (full clones)." },
     isoStorage: { ...storageId, default: defaults.isoStorage, description: "Storage with `iso` content for capmox's cloud-init ISO." },
-    pool: { type: "string", pattern: "^[A-Za-z0-9_-]+$", "x-hint": "a Proxmox pool id", description: "Proxmox pool for created VMs." },
+    pool: { type: "string", maxLength: lengths.pveId, pattern: "^[A-Za-z0-9_-]+$", "x-hint": "a Proxmox pool id", description: "Proxmox pool for created VMs." },
     region: { ...dnsLabel, default: defaults.region, description: "Region name for CSI/CCM topology labels." },
     bootDevice: {
       type: "string",
-      pattern: "^(scsi|virtio|sata|ide)\\d+$",
-      "x-hint": "a disk like scsi0",
+      // the buses' slots in PVE: scsi0-30, virtio0-15, sata0-5, ide0-3
+      pattern: "^(scsi([12]?\\d|30)|virtio(1[0-5]|\\d)|sata[0-5]|ide[0-3])$",
+      "x-hint": "a disk like scsi0 (scsi0-30, virtio0-15, sata0-5, ide0-3)",
       default: defaults.bootDevice,
       description: "The template's boot disk that capmox resizes.",
     },
@@ -137,17 +149,18 @@ const network = object(
   ["addressRanges", "prefix", "gateway", "dnsServers"],
 );
 
-const releaseName: Schema = { ...dnsLabel, "x-hint": "a release name of the bundle" };
+const releaseName: Schema = { ...dnsLabel, maxLength: lengths.helmRelease, "x-hint": "a release name of the bundle" };
 
 const cozystack = object(
   {
     rootHost: {
       type: "string",
-      pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
-      "x-hint": "a DNS name like example.org",
+      maxLength: lengths.dnsName,
+      pattern: `^${subdomain}$`,
+      "x-hint": "a DNS name like example.org (labels of at most 63 characters)",
       description: "`root-host` of the cozystack ConfigMap.",
     },
-    apiServerEndpoint: { type: "string", description: "`api-server-endpoint` of the cozystack ConfigMap, e.g. https://10.0.0.10:6443." },
+    apiServerEndpoint: { type: "string", maxLength: lengths.url, description: "`api-server-endpoint` of the cozystack ConfigMap, e.g. https://10.0.0.10:6443." },
     podCidr: { ...cidr, default: defaults.cozystack.podCidr, description: "`ipv4-pod-cidr`." },
     podGateway: { ...ipv4Address, default: defaults.cozystack.podGateway, description: "`ipv4-pod-gateway`." },
     serviceCidr: { ...cidr, default: defaults.cozystack.serviceCidr, description: "`ipv4-svc-cidr`." },
@@ -179,14 +192,15 @@ const controlPlane = object({
 const nodeGroup = object(
   {
     name: { ...dnsLabel, maxLength: 20, description: "Node group name." },
-    replicas: { type: "integer", minimum: 0, default: defaults.nodeGroupReplicas, description: "Number of VMs." },
-    minReplicas: { type: "integer", minimum: 0, description: "Autoscaler lower bound. Default: replicas." },
-    maxReplicas: { type: "integer", minimum: 0, description: "Autoscaler upper bound. Default: replicas." },
+    replicas: { type: "integer", minimum: 0, maximum: numbers.int32, default: defaults.nodeGroupReplicas, description: "Number of VMs." },
+    minReplicas: { type: "integer", minimum: 0, maximum: numbers.int32, description: "Autoscaler lower bound. Default: replicas." },
+    maxReplicas: { type: "integer", minimum: 0, maximum: numbers.int32, description: "Autoscaler upper bound. Default: replicas." },
     sockets: { type: "integer", minimum: 1, maximum: 4, default: defaults.sockets, description: "CPU sockets per VM." },
     cores: { type: "integer", minimum: 1, maximum: 512, default: defaults.cores, description: "Cores per socket." },
     memoryMiB: {
       type: "integer",
       minimum: 512,
+      maximum: numbers.memoryMiB,
       multipleOf: 8,
       default: defaults.memoryMiB,
       description: "Memory per VM in MiB, a multiple of 8.",
@@ -216,6 +230,7 @@ const tenant = object(
     namespace: { ...dnsLabel, description: "Namespace of the CAPI objects. Default: tenant-<name>." },
     version: {
       type: "string",
+      maxLength: lengths.version,
       pattern: "^v\\d+\\.\\d+\\.\\d+$",
       "x-hint": "a Kubernetes version like v1.32.6",
       description: "Kubernetes version of the tenant cluster.",
@@ -226,6 +241,7 @@ const tenant = object(
       type: "array",
       items: {
         type: "string",
+        maxLength: lengths.sshKey,
         pattern: "^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\\.com) [A-Za-z0-9+/]+={0,3}( .*)?$",
         "x-hint": "an OpenSSH public key line like 'ssh-ed25519 AAAA… comment'",
       },
@@ -256,7 +272,15 @@ export function configJsonSchema(): Schema {
           ...object({
             timeouts: {
               type: "object",
-              additionalProperties: { type: ["number", "string"], exclusiveMinimum: 0, pattern: "^[0-9]+(ms|s|m|h)?$", "x-hint": "milliseconds, or a duration like 90s, 4m, 500ms" },
+              propertyNames: { maxLength: lengths.timeoutKey, pattern: "^[a-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*)*$", "x-hint": "a timeout name like vm.agent" },
+              additionalProperties: {
+                type: ["number", "string"],
+                exclusiveMinimum: 0,
+                maximum: numbers.timeoutMs,
+                maxLength: lengths.duration,
+                pattern: "^[0-9]+(ms|s|m|h)?$",
+                "x-hint": "milliseconds, or a duration like 90s, 4m, 500ms",
+              },
               description: "Overrides of the stages' timeouts table, keyed like `vm.agent`: milliseconds or a duration like `90s`.",
             },
           }),

@@ -49,6 +49,8 @@ function message(e: ErrorObject): string {
     case "enum":
       return `must be one of: ${(p.allowedValues as unknown[]).map(String).join(", ")}`;
     case "type":
+      // YAML reads 1e309 as Infinity: say so, rather than "must be an integer"
+      if (typeof e.data === "number" && !Number.isFinite(e.data)) return "must be a finite number: this one is out of range";
       return `must be ${/^[aeiou]/.test(String(p.type)) ? "an" : "a"} ${String(p.type)}`;
     case "multipleOf":
       return `must be a multiple of ${String(p.multipleOf)}`;

@@ -5,13 +5,29 @@
  * already reported them, and one bad field must not hide the others.
  */
 import { getProfile, majorMinor, type VersionsProfile } from "../versions/index.js";
-import { issue, type PathSegment } from "./errors.js";
+import { formatPath, issue, type PathSegment } from "./errors.js";
+import { lengths } from "./limits.js";
 import { contains, overlaps, parseCidr, parseIpv4, single, subnetOf, type NumericRange } from "./ipv4.js";
 import type { ConfigIssue, CozystackConfig, IpRange, NetworkConfig, PlatformConfig, ProxmoxConfig, TenantConfig } from "./types.js";
 
 type Issues = ConfigIssue[];
 
-function checkUrl(url: unknown, at: PathSegment[], issues: Issues, what: string): URL | undefined {
+/** The URL as it may be shown: user name and password replaced, whatever way they were written. */
+function shownUrl(url: string, parsed: URL): string {
+  if (!parsed.username && !parsed.password) return url;
+  return `${parsed.protocol}//[redacted]@${parsed.host}${parsed.pathname}${parsed.search}${parsed.hash}`;
+}
+
+/** A host name's DNS limits (an IP address passes: the URL parser has checked it). */
+function hostProblem(host: string): string | undefined {
+  if (/^[\d.]+$/.test(host) || host.startsWith("[")) return undefined;
+  if (host.length > lengths.dnsName) return `has a host name of ${host.length} characters: a DNS name has at most ${lengths.dnsName}`;
+  const long = host.split(".").find((label) => label.length > lengths.dnsLabel);
+  return long === undefined ? undefined : `has a host name label of ${long.length} characters: a DNS label has at most ${lengths.dnsLabel}`;
+}
+
+/** The parsed URL and the form of it that may be shown, after the checks every URL field shares. */
+function checkUrl(url: unknown, at: PathSegment[], issues: Issues, what: string): { url: URL; shown: string } | undefined {
   if (typeof url !== "string") return undefined;
   let parsed: URL;
   try {
@@ -20,20 +36,24 @@ function checkUrl(url: unknown, at: PathSegment[], issues: Issues, what: string)
     issues.push(issue(at, url, `must be an absolute URL like ${what}`));
     return undefined;
   }
+  const shown = shownUrl(url, parsed);
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    issues.push(issue(at, url, `must start with https:// (like ${what})`));
+    issues.push(issue(at, shown, `must start with https:// (like ${what})`));
   }
-  if (parsed.username || parsed.password) issues.push(issue(at, url, "must not carry credentials"));
-  return parsed;
+  if (parsed.username || parsed.password) issues.push(issue(at, shown, "must not carry credentials (user name or password): the token or certificates authenticate"));
+  const host = hostProblem(parsed.hostname);
+  if (host) issues.push(issue(at, shown, host));
+  return { url: parsed, shown };
 }
 
 function checkProxmox(p: ProxmoxConfig, profile: VersionsProfile | undefined, issues: Issues): void {
-  const url = checkUrl(p.url, ["proxmox", "url"], issues, "https://pve.example.com:8006");
-  if (url && url.pathname.replace(/\/+$/, "") !== "") {
+  const checked = checkUrl(p.url, ["proxmox", "url"], issues, "https://pve.example.com:8006");
+  const url = checked?.url;
+  if (checked && url && url.pathname.replace(/\/+$/, "") !== "") {
     const hint = url.pathname.includes("/api2/json") ? "leave out /api2/json: the client adds it" : "must have no path";
-    issues.push(issue(["proxmox", "url"], p.url, hint));
+    issues.push(issue(["proxmox", "url"], checked.shown, hint));
   }
-  if (url && (url.search || url.hash)) issues.push(issue(["proxmox", "url"], p.url, "must have no query or fragment"));
+  if (checked && url && (url.search || url.hash)) issues.push(issue(["proxmox", "url"], checked.shown, "must have no query or fragment"));
   if (p.template.kind === "tags" && profile && !profile.templateMatchPolicies.includes(p.template.matchPolicy)) {
     issues.push(
       issue(["proxmox", "template", "matchPolicy"], p.template.matchPolicy,
@@ -50,6 +70,24 @@ function vmSubnet(n: NetworkConfig): NumericRange | undefined {
   const gateway = parseIpv4(n.gateway);
   const usable = Number.isInteger(n.prefix) && n.prefix >= 1 && n.prefix <= 32;
   return gateway !== undefined && usable ? subnetOf(gateway, n.prefix) : undefined;
+}
+
+/**
+ * For each range that overlaps another, its index and the other's (the later index first),
+ * each range at most once: a sort and one sweep, not every pair.
+ */
+function overlappingPairs(ranges: readonly (NumericRange | undefined)[]): [number, number][] {
+  const order = ranges.flatMap((r, i) => (r ? [{ ...r, i }] : [])).sort((a, b) => a.first - b.first || a.i - b.i);
+  const found = new Map<number, number>();
+  let widest: (NumericRange & { i: number }) | undefined;
+  for (const r of order) {
+    if (widest && widest.last >= r.first) {
+      const [later, earlier] = r.i > widest.i ? [r.i, widest.i] : [widest.i, r.i];
+      if (!found.has(later)) found.set(later, earlier);
+    }
+    if (!widest || r.last > widest.last) widest = r;
+  }
+  return [...found].sort((a, b) => a[0] - b[0]);
 }
 
 /** Each range as numbers (undefined where malformed), with problems of the range itself reported. */
@@ -70,11 +108,9 @@ function checkRanges(ranges: readonly IpRange[], subnet: NumericRange | undefine
     }
     return range;
   });
-  numeric.forEach((a, i) =>
-    numeric.slice(i + 1).forEach((b, j) => {
-      if (a && b && overlaps(a, b)) issues.push(issue([...at, i + j + 1], ranges[i + j + 1], `overlaps ${at.join(".")}[${i}]`));
-    }),
-  );
+  for (const [later, earlier] of overlappingPairs(numeric)) {
+    issues.push(issue([...at, later], ranges[later], `overlaps ${formatPath(at)}[${earlier}]`));
+  }
   return numeric;
 }
 
@@ -109,14 +145,13 @@ function checkCidrs(c: CozystackConfig, n: NetworkConfig, issues: Issues): void 
 }
 
 function checkCozystack(c: CozystackConfig, n: NetworkConfig, issues: Issues): void {
-  const url = checkUrl(c.apiServerEndpoint, ["cozystack", "apiServerEndpoint"], issues, "https://10.0.0.10:6443");
-  if (url && url.protocol !== "https:") issues.push(issue(["cozystack", "apiServerEndpoint"], c.apiServerEndpoint, "must use https"));
+  const checked = checkUrl(c.apiServerEndpoint, ["cozystack", "apiServerEndpoint"], issues, "https://10.0.0.10:6443");
+  if (checked && checked.url.protocol !== "https:") issues.push(issue(["cozystack", "apiServerEndpoint"], checked.shown, "must use https"));
   checkCidrs(c, n, issues);
-  for (const name of c.bundleEnable) {
-    if (c.bundleDisable.includes(name)) {
-      issues.push(issue(["cozystack", "bundleDisable", c.bundleDisable.indexOf(name)], name, "is also in cozystack.bundleEnable"));
-    }
-  }
+  const enabled = new Set(c.bundleEnable);
+  c.bundleDisable.forEach((name, i) => {
+    if (enabled.has(name)) issues.push(issue(["cozystack", "bundleDisable", i], name, "is also in cozystack.bundleEnable"));
+  });
 }
 
 function checkVersion(t: TenantConfig, at: PathSegment[], profile: VersionsProfile | undefined, issues: Issues): void {
@@ -128,7 +163,7 @@ function checkVersion(t: TenantConfig, at: PathSegment[], profile: VersionsProfi
   }
 }
 
-function checkNodeGroups(t: TenantConfig, at: PathSegment[], p: ProxmoxConfig, issues: Issues): void {
+function checkNodeGroups(t: TenantConfig, at: PathSegment[], allowed: ReadonlySet<string>, issues: Issues): void {
   const seen = new Set<string>();
   t.nodeGroups.forEach((g, i) => {
     const gat = [...at, "nodeGroups", i];
@@ -137,7 +172,7 @@ function checkNodeGroups(t: TenantConfig, at: PathSegment[], p: ProxmoxConfig, i
     if (g.minReplicas > g.replicas) issues.push(issue([...gat, "minReplicas"], g.minReplicas, `must not exceed replicas (${g.replicas})`));
     if (g.maxReplicas < g.replicas) issues.push(issue([...gat, "maxReplicas"], g.maxReplicas, `must not be below replicas (${g.replicas})`));
     (g.allowedNodes ?? []).forEach((node, k) => {
-      if (!p.allowedNodes.includes(node)) {
+      if (!allowed.has(node)) {
         issues.push(issue([...gat, "allowedNodes", k], node, "is not in proxmox.allowedNodes"));
       }
     });
@@ -168,44 +203,92 @@ function numericRanges(ranges: readonly IpRange[]): NumericRange[] {
   });
 }
 
-function sameRanges(a: readonly IpRange[], b: readonly IpRange[]): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** Whether `range` lies inside one of `pool` (sorted by start, with the running widest end), by binary search. */
+function containedIn(pool: { readonly starts: number[]; readonly widestEnd: number[] }, range: NumericRange): boolean {
+  let lo = 0;
+  let hi = pool.starts.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (pool.starts[mid]! <= range.first) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found >= 0 && pool.widestEnd[found]! >= range.last;
+}
+
+function poolOf(ranges: readonly NumericRange[]): { starts: number[]; widestEnd: number[] } {
+  const sorted = [...ranges].sort((a, b) => a.first - b.first);
+  let widest = -1;
+  return { starts: sorted.map((r) => r.first), widestEnd: sorted.map((r) => (widest = Math.max(widest, r.last))) };
+}
+
+/**
+ * For each tenant whose addresses overlap another tenant's, the other tenant (the later
+ * tenant is the one reported): one sort and a sweep that keeps the widest range of the two
+ * tenants reaching furthest, so any overlap with another tenant is seen.
+ */
+function tenantClashes(owned: readonly { range: NumericRange; tenant: number }[]): Map<number, number> {
+  const order = [...owned].sort((a, b) => a.range.first - b.range.first);
+  const clashes = new Map<number, number>();
+  let best: { range: NumericRange; tenant: number } | undefined;
+  let other: { range: NumericRange; tenant: number } | undefined; // the furthest-reaching of the other tenants
+  for (const r of order) {
+    const hit = best && best.tenant !== r.tenant ? best : other;
+    if (hit && hit.tenant !== r.tenant && hit.range.last >= r.range.first) {
+      const [later, earlier] = r.tenant > hit.tenant ? [r.tenant, hit.tenant] : [hit.tenant, r.tenant];
+      if (!clashes.has(later)) clashes.set(later, earlier);
+    }
+    if (!best || r.range.last > best.range.last) {
+      if (best && best.tenant !== r.tenant) other = best;
+      best = r;
+    } else if (r.tenant !== best.tenant && (!other || r.range.last > other.range.last)) {
+      other = r;
+    }
+  }
+  return clashes;
 }
 
 /** Tenant address ranges: inside the node network's ranges and not shared between tenants. */
 function checkTenantRanges(tenants: readonly TenantConfig[], n: NetworkConfig, issues: Issues): void {
-  const pool = numericRanges(n.addressRanges);
+  const pool = poolOf(numericRanges(n.addressRanges));
+  const networkKey = JSON.stringify(n.addressRanges);
+  const subnet = vmSubnet(n);
   const owned: { range: NumericRange; tenant: number }[] = [];
   tenants.forEach((t, ti) => {
     const at = ["tenants", ti, "addressRanges"];
     const ranges = t.addressRanges ?? n.addressRanges;
-    if (!sameRanges(ranges, n.addressRanges)) {
-      // the network's own ranges were checked with the network
-      checkRanges(ranges, vmSubnet(n), at, issues).forEach((r, i) => {
-        if (r && !pool.some((p) => contains(p, r))) {
+    // the network's own ranges were checked with the network
+    if (ranges !== n.addressRanges && JSON.stringify(ranges) !== networkKey) {
+      checkRanges(ranges, subnet, at, issues).forEach((r, i) => {
+        if (r && !containedIn(pool, r)) {
           issues.push(issue([...at, i], ranges[i], "must lie inside one of network.addressRanges"));
         }
       });
     }
-    const clash = numericRanges(ranges)
-      .map((range) => owned.find((o) => overlaps(o.range, range)))
-      .find((o) => o !== undefined);
-    if (clash) {
-      issues.push(issue(at, ranges, `shares addresses with tenants[${clash.tenant}] (${tenants[clash.tenant]?.name}): give each tenant its own addressRanges`));
-    }
     owned.push(...numericRanges(ranges).map((range) => ({ range, tenant: ti })));
   });
+  for (const [later, earlier] of [...tenantClashes(owned)].sort((a, b) => a[0] - b[0])) {
+    const ranges = tenants[later]!.addressRanges ?? n.addressRanges;
+    issues.push(
+      issue(["tenants", later, "addressRanges"], ranges, `shares addresses with tenants[${earlier}] (${tenants[earlier]?.name}): give each tenant its own addressRanges`),
+    );
+  }
 }
 
 function checkTenants(c: PlatformConfig, profile: VersionsProfile | undefined, issues: Issues): void {
   const names = new Map<string, number>();
+  const allowedNodes = new Set(c.proxmox.allowedNodes);
   const deployments = new Map<string, { tenant: number; path: string }>();
   c.tenants.forEach((t, i) => {
     const at = ["tenants", i];
     if (names.has(t.name)) issues.push(issue([...at, "name"], t.name, `is also the name of tenants[${names.get(t.name)}]`));
     names.set(t.name, i);
     checkVersion(t, at, profile, issues);
-    checkNodeGroups(t, at, c.proxmox, issues);
+    checkNodeGroups(t, at, allowedNodes, issues);
     checkTenantNetworks(t, at, c.network, issues);
     t.nodeGroups.forEach((g, k) => {
       // MachineDeployments are named <tenant>-<group>: two tenants in one namespace could collide.

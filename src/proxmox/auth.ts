@@ -66,6 +66,11 @@ export class TokenCredentials {
     if (typeof secret !== "string" || secret.trim() === "") throw new ProxmoxConfigError(fields.secret, "the API token secret is empty");
     // Never echo the value: a near-miss secret is still a secret.
     if (/[\s"]/.test(secret)) throw new ProxmoxConfigError(fields.secret, "the API token secret contains whitespace or quotes");
+    // It travels in a header: checked here, it is refused when the client is made (naming the
+    // field), not on the first request as "Invalid character in header content".
+    if (/[^\x21-\x7e]/.test(secret)) {
+      throw new ProxmoxConfigError(fields.secret, "the API token secret contains a non-ASCII or control character: a Proxmox token secret is a UUID, plain ASCII");
+    }
     this.tokenId = tokenId;
     this.#secret = secret;
   }
