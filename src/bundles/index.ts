@@ -4,11 +4,12 @@
  * platform chart will read it before anyone writes it.
  */
 import type { PlatformConfig } from "../config/types.js";
-import { bundleReleases, cozystackConfigMapData, overlayCharts, type RenderedRelease } from "../cozystack/index.js";
+import { overlayCharts } from "../cozystack/index.js";
 import { getProfile } from "../versions/index.js";
 import { checkReleases, settingsProblems, type ChartFacts } from "./checks.js";
 import { composePaasProxmox, removedReleases } from "./composition.js";
 import { emitBundle } from "./emit.js";
+import { bundleReleases, type ModelRelease } from "./model.js";
 import { BundleError } from "./release.js";
 import { loadPaasFull } from "./source.js";
 import { loadSystemCharts } from "./system-charts.js";
@@ -16,6 +17,8 @@ import { loadSystemCharts } from "./system-charts.js";
 export { checkReleases, leftOutBecause, settingsProblems, type ChartFacts, type InstallSettings } from "./checks.js";
 export { composePaasProxmox, kubevirtResourceDefinitions, removedReleases, staticRelease } from "./composition.js";
 export { emitBundle, emitRelease } from "./emit.js";
+export { platformInstall, platformNamespace, type PlatformInstall } from "./installed.js";
+export { bundleReleases, readRelease, type ModelRelease, type ModelSettings } from "./model.js";
 export { BundleError, type GraphRelease, type Release } from "./release.js";
 export { loadPaasFull, paasFullPath, parseBundleSource, type BundleEntry, type BundleSource } from "./source.js";
 export { loadSystemCharts, parseSystemCharts, systemChartsPath, type SystemChart } from "./system-charts.js";
@@ -36,7 +39,7 @@ export function knownCharts(): Map<string, ChartFacts> {
 }
 
 /** Charts that belong to KubeVirt, which the bundle must not contain. */
-function kubevirtProblems(releases: readonly RenderedRelease[]): string[] {
+function kubevirtProblems(releases: readonly ModelRelease[]): string[] {
   const removedCharts = new Set(Object.keys(removedReleases).map((n) => `cozy-${n}`));
   return releases
     .filter((r) => r.chart.includes("kubevirt") || removedCharts.has(r.chart))
@@ -44,22 +47,24 @@ function kubevirtProblems(releases: readonly RenderedRelease[]): string[] {
 }
 
 /**
- * Checks bundle text against a config: renders it as the platform chart would (with OIDC
- * off and on, since the ConfigMap may switch it), then runs the graph checks under the
- * config's enable/disable lists. Returns every problem.
+ * Checks bundle text against a config: reads its release model as the platform chart will
+ * see it (for each value of oidc-enabled that changes it, since the ConfigMap may switch it), then runs the graph
+ * checks under the config's enable/disable lists. Returns every problem.
  */
 export function checkBundle(bundleText: string, config: PlatformConfig): string[] {
-  const data = cozystackConfigMapData(config);
   const c = config.cozystack;
   const charts = knownCharts();
   const problems = new Set<string>();
   const names = new Set<string>();
-  for (const oidc of [false, true]) {
-    let releases: RenderedRelease[];
+  // oidc-enabled unset, "false" (the keycloak entries are in the bundle, not installed) and "true".
+  for (const oidcValue of [undefined, "false", "true"]) {
+    const oidc = oidcValue === "true";
+    let releases: ModelRelease[];
     try {
-      releases = bundleReleases(bundleText, { ...data, "oidc-enabled": String(oidc) });
+      releases = bundleReleases(bundleText, { oidcEnabled: oidcValue });
     } catch (err) {
-      problems.add(`rendering the bundle with oidc-enabled=${oidc}: ${(err as Error).message}`);
+      const reasons = err instanceof BundleError ? err.problems : [(err as Error).message];
+      for (const p of reasons) problems.add(`reading the bundle with oidc-enabled=${oidcValue ?? "(unset)"}: ${p}`);
       continue;
     }
     releases.forEach((r) => names.add(r.name));

@@ -1,10 +1,12 @@
 /**
- * A partial checkout of CozyStack v0.37.10 in the cache: the platform chart, the installer
- * script, the resource-definitions chart and every system chart's Chart.yaml. Tests use it
- * to render the generated bundle through CozyStack's own platform chart and to apply the
- * installer patch to the real files. CozyStack is not project data, so it is never
- * committed; `npm run fetch-reference` fetches it from git (GitHub, or a local clone) and
- * checks that the tag is the commit pinned here.
+ * A partial checkout of CozyStack v0.37.10 in the cache: the two files the overlay patch
+ * changes (the installer script and the resource-definitions chart). The opt-in test
+ * applies the whole patch to them; the installer script is the one file of the release that
+ * shared/reference does not carry (its `cozystack-v0.37.10/release` holds the platform
+ * chart, the system charts' Chart.yaml and the provider components, read by every test
+ * run). CozyStack is not project data, so it is never committed; `npm run fetch-reference`
+ * fetches it from git (GitHub, or a local clone) and checks that the tag is the commit
+ * pinned here.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -17,15 +19,7 @@ export const cozystackPin = {
   commit: "cb44a01754e2362d2414349ef871f85f2ee68864",
   repository: "https://github.com/cozystack/cozystack.git",
   /** What the tests read; git pathspecs. */
-  paths: [
-    "packages/core/platform",
-    "packages/system/cozystack-resource-definitions",
-    "packages/system/*/Chart.yaml",
-    // The CAPI core, kubeadm bootstrap and Kamaji control-plane components CozyStack
-    // installs, with the CRDs of exactly those versions.
-    "packages/system/capi-providers-*/files/*-components.yaml",
-    "scripts/installer.sh",
-  ],
+  paths: ["packages/system/cozystack-resource-definitions", "scripts/installer.sh"],
 } as const;
 
 /** Written last into a complete checkout: which commit and paths it holds. */
@@ -43,11 +37,11 @@ export function cozystackCheckoutDir(env: NodeJS.ProcessEnv = process.env): stri
 
 /**
  * The checkout directory when it holds the pinned release, else undefined. A directory
- * named by `COZYSTACK_CHECKOUT` (a full clone, say) counts when it has the platform chart.
+ * named by `COZYSTACK_CHECKOUT` (a full clone, say) counts when it has the installer script.
  */
 export function findCozystackCheckout(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const dir = cozystackCheckoutDir(env);
-  if (env.COZYSTACK_CHECKOUT) return existsSync(join(dir, "packages/core/platform/Chart.yaml")) ? dir : undefined;
+  if (env.COZYSTACK_CHECKOUT) return existsSync(join(dir, "scripts/installer.sh")) ? dir : undefined;
   const file = join(dir, marker);
   // A checkout of other paths (an older pin) is fetched again.
   return existsSync(file) && readFileSync(file, "utf8") === markerText ? dir : undefined;

@@ -3,8 +3,16 @@
  * platform chart read: which bundle, hosts, CIDRs, enable/disable lists and per-release
  * value overrides. Built from the platform config; it holds no secrets.
  */
+import { stringify } from "yaml";
 import type { PlatformConfig } from "../config/types.js";
-import { writeYaml } from "./template/index.js";
+
+/**
+ * YAML the platform chart's `fromYaml` (Go, YAML 1.1) reads back as written: YAML 1.1 output
+ * quotes strings such as `yes` or `on` that 1.1 would read as booleans.
+ */
+function writeYaml(value: unknown): string {
+  return stringify(value ?? null, { version: "1.1", sortMapEntries: true, lineWidth: 0 }).replace(/\n$/, "");
+}
 
 /** Name of the bundle this project generates. */
 export const bundleName = "paas-proxmox";

@@ -4,24 +4,9 @@ export { ccmCredentialsSecret, proxmoxCcmValues } from "./charts/proxmox-ccm.js"
 export { csiCredentialsSecret, csiStorageClass, proxmoxCsiValues } from "./charts/proxmox-csi.js";
 export { proxmoxCaConfigMap } from "./charts/proxmox-access.js";
 export { bundleName, cozystackConfigMapData, cozystackConfigMapYaml } from "./configmap.js";
-export { bundlePath, OverlayError, renderOverlay, upstreamChartStatus, type OverlayOptions } from "./overlay.js";
+export { bundlePath, OverlayError, renderOverlay, upstreamChartStatus, type OverlayOptions, type StandInRequest } from "./overlay.js";
 export { checkoutPatches, hunkSides, patchPath, renderPatch, type FilePatch, type Hunk } from "./patch.js";
-export {
-  bundleReleases,
-  installedObjects,
-  PlatformError,
-  renderBundleText,
-  type ClusterView,
-  type HelmReleaseDependency,
-  type HelmReleaseObject,
-  type HelmRepositoryObject,
-  type InstalledObjects,
-  type KubeObject,
-  type NamespaceObject,
-  type RenderedRelease,
-} from "./platform.js";
-export { TemplateError, TemplateFailure } from "./template/index.js";
-export { capmoxPins, ccmChartPin, chartPins, csiChartPin, ipamPins, type ChartPin, type FilePin, type ProviderPin } from "./vendor/pins.js";
+export { capmoxPins, ccmChartPin, chartPins, csiChartPin, ipamPins, type ChartPin, type FilePin, type ProviderPin } from "./artifacts/pins.js";
 export {
   chartLockPath,
   defaultVendorDir,
@@ -32,5 +17,5 @@ export {
   sha256,
   VendorError,
   verifySha256,
-} from "./vendor/store.js";
-export { allFilePins, vendorAll, type VendorOptions, type VendorResult } from "./vendor/vendor.js";
+} from "./artifacts/store.js";
+export { allFilePins, vendorAll, type VendorOptions, type VendorResult } from "./artifacts/vendor.js";

@@ -13,14 +13,13 @@ import { ipamChart, ipamChartDir } from "./charts/ipam.js";
 import { ccmChartDir, ccmCredentialsSecret, ccmNamespace, proxmoxCcmChart } from "./charts/proxmox-ccm.js";
 import { csiChartDir, csiCredentialsSecret, csiNamespace, csiStorageClass, proxmoxCsiChart } from "./charts/proxmox-csi.js";
 import { proxmoxCaConfigMap } from "./charts/proxmox-access.js";
-import { standInChart } from "./charts/stand-in.js";
 import type { UpstreamSource } from "./charts/upstream-wrapper.js";
 import { definitionChartDir, renderAppFiles, resourceDefinitionChart } from "./app/index.js";
 import { bundleName, cozystackConfigMapData, cozystackConfigMapYaml } from "./configmap.js";
 import { patchPath, renderPatch } from "./patch.js";
-import { bundleReleases } from "./platform.js";
-import { ccmChartPin, chartPins, csiChartPin, type ChartPin } from "./vendor/pins.js";
-import { chartLockPath, defaultVendorDir, readChartLock, readVendoredChart } from "./vendor/store.js";
+import { bundleReleases } from "../bundles/model.js";
+import { ccmChartPin, chartPins, csiChartPin, type ChartPin } from "./artifacts/pins.js";
+import { chartLockPath, defaultVendorDir, readChartLock, readVendoredChart } from "./artifacts/store.js";
 
 /** Where a chart's upstream content comes from: vendored provider components, or an upstream chart's source. */
 type ChartOrigin = "component" | UpstreamSource["kind"];
@@ -32,15 +31,24 @@ export class OverlayError extends Error {
 export interface OverlayOptions {
   /** Where `npm run vendor` put upstream artifacts. @default <repo>/.cache/vendor */
   readonly vendorDir?: string;
-  /** Lock file with the sums of vendored charts. @default src/cozystack/vendor/charts.lock.json */
+  /** Lock file with the sums of vendored charts. @default src/cozystack/artifacts/charts.lock.json */
   readonly lockPath?: string;
   /**
-   * What stands in for an upstream chart (Proxmox CSI, CCM) that was not vendored:
-   * `declared` leaves only the Chart.yaml dependency (run `helm dependency build` before
-   * packaging); `stand-in` puts the local stand-in chart there (tests, offline checks).
-   * @default "declared"
+   * What stands in for an upstream chart (Proxmox CSI, CCM) that was not vendored. Without
+   * it only the Chart.yaml dependency is declared (run `helm dependency build` before
+   * packaging); tests pass a local stand-in chart (src/tests/support/stand-in-chart.ts)
+   * to render the overlay offline. @default undefined
    */
-  readonly missingUpstreamCharts?: "declared" | "stand-in";
+  readonly standInChart?: (request: StandInRequest) => ChartFiles;
+}
+
+/** What a stand-in for an upstream chart must provide. */
+export interface StandInRequest {
+  readonly pin: ChartPin;
+  /** The image the upstream chart runs. */
+  readonly image: string;
+  /** The upstream chart renders StorageClasses from `storageClass` values (the CSI plugin). */
+  readonly storageClasses: boolean;
 }
 
 /** Path of the bundle inside the overlay. */
@@ -49,14 +57,14 @@ export const bundlePath = `packages/core/platform/bundles/${bundleName}.yaml`;
 function upstreamSource(pin: ChartPin, image: string, storageClasses: boolean, options: OverlayOptions): UpstreamSource {
   const archive = readVendoredChart(pin, options.vendorDir ?? defaultVendorDir(), readChartLock(options.lockPath ?? chartLockPath()));
   if (archive) return { kind: "vendored", archive };
-  if (options.missingUpstreamCharts === "stand-in") return { kind: "stand-in", files: standInChart({ pin, image, storageClasses }) };
+  if (options.standInChart) return { kind: "stand-in", files: options.standInChart({ pin, image, storageClasses }) };
   return { kind: "declared" };
 }
 
 /** The overlay charts the bundle's releases use, in catalog order. */
-function chartsInBundle(bundleYaml: string, config: PlatformConfig): Set<string> {
+function chartsInBundle(bundleYaml: string): Set<string> {
   // Every release counts, installed or not: enabling one later only changes the ConfigMap.
-  const releases = bundleReleases(bundleYaml, { ...cozystackConfigMapData(config), "oidc-enabled": "true" });
+  const releases = bundleReleases(bundleYaml, { oidcEnabled: "true" });
   const used = new Set(releases.map((r) => r.chart));
   return new Set(overlayCharts.filter((c) => used.has(c.chart)).map((c) => c.dir));
 }
@@ -152,7 +160,7 @@ function readme(config: PlatformConfig, charts: ReadonlyMap<string, ChartOrigin>
 /**
  * Every file of `dist/cozystack/`, keyed by path relative to it. Writes nothing. Throws
  * OverlayError (or VendorError) when a pinned artifact is missing or fails its checksum, or
- * when the bundle does not render.
+ * when the bundle's releases cannot be read.
  */
 export async function renderOverlay(
   config: PlatformConfig,
@@ -165,9 +173,9 @@ export async function renderOverlay(
   }
   let needed: Set<string>;
   try {
-    needed = chartsInBundle(bundleYaml, config);
+    needed = chartsInBundle(bundleYaml);
   } catch (err) {
-    throw new OverlayError(`the bundle does not render: ${(err as Error).message}`, { cause: err });
+    throw new OverlayError(`the bundle cannot be read: ${(err as Error).message}`, { cause: err });
   }
   const vendorDir = options.vendorDir ?? defaultVendorDir();
   const charts = new Map<string, { files: ChartFiles; kind: ChartOrigin }>();

@@ -5,10 +5,10 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
-import type { ProfileName } from "../config/types.js";
+import type { ProfileName } from "../versions/index.js";
 import { getProfile } from "../versions/index.js";
 import { crdVersion, findCrds, type CrdFile, loadCrd } from "./catalog.js";
-import { celFailure, type CelRule } from "./cel.js";
+import { celOutcome, type CelRule } from "./cel.js";
 import { rootSchema, withDefaults } from "./structural.js";
 
 /** One problem of one object. */
@@ -22,6 +22,11 @@ export interface ValidationIssue {
   /** Field path, e.g. `spec.template.spec.memoryMiB`; empty for the object itself. */
   readonly path: string;
   readonly message: string;
+  /**
+   * A CEL rule the validator could not run: neither passed nor failed, so the object is not
+   * known to be valid. `message` names the rule and why. @default false
+   */
+  readonly unchecked?: boolean;
 }
 
 export interface ValidateOptions {
@@ -67,10 +72,18 @@ function createAjv(): Ajv {
   return ajv;
 }
 
+/** Failed rules are errors; rules the evaluator cannot run are errors too, marked unchecked. */
 function celKeyword(this: unknown, rules: CelRule[], data: unknown): boolean {
-  const failures = rules.map((r) => celFailure(r, data)).filter((m): m is string => m !== undefined);
-  celKeyword.errors = failures.map((message) => ({ keyword: "k8sCel", message, params: {} }) as Partial<ErrorObject>);
-  return failures.length === 0;
+  const errors: Partial<ErrorObject>[] = [];
+  for (const rule of rules) {
+    const outcome = celOutcome(rule, data);
+    if (outcome.kind === "failed") errors.push({ keyword: "k8sCel", message: outcome.message, params: {} });
+    if (outcome.kind === "unchecked") {
+      errors.push({ keyword: "k8sCel", message: `CEL rule not checked (${outcome.reason}): ${rule.rule}`, params: { unchecked: true } });
+    }
+  }
+  celKeyword.errors = errors;
+  return errors.length === 0;
 }
 celKeyword.errors = [] as Partial<ErrorObject>[];
 
@@ -116,9 +129,10 @@ function fieldPath(instancePath: string): string {
     .replace(/\.\[/g, "[");
 }
 
-function describe(e: ErrorObject): { path: string; message: string } {
+function describe(e: ErrorObject): { path: string; message: string; unchecked?: true } {
   const path = fieldPath(e.instancePath);
   const p = e.params as Record<string, unknown>;
+  if (e.keyword === "k8sCel" && p.unchecked === true) return { path, message: e.message ?? "CEL rule not checked", unchecked: true };
   if (e.keyword === "additionalProperties") {
     const field = path ? `${path}.${String(p.additionalProperty)}` : String(p.additionalProperty);
     return { path: field, message: `unknown field "${field}"` };
@@ -164,7 +178,7 @@ export function validateObjects(objects: readonly unknown[], options: ValidateOp
   return objects.flatMap((o, i) => validateOne(o, i, options));
 }
 
-/** `Kind namespace/name: path: message`, one line per issue. */
+/** `Kind namespace/name: path: message`, one line per issue (an unchecked CEL rule says so in its message). */
 export function formatValidationIssues(issues: readonly ValidationIssue[]): string {
   return issues.map((i) => `  ${i.kind} ${i.name || "(unnamed)"}${i.path ? `: ${i.path}` : ""}: ${i.message}`).join("\n");
 }

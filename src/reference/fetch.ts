@@ -9,8 +9,8 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { verifySha256 } from "../cozystack/vendor/store.js";
-import { allFilePins } from "../cozystack/vendor/vendor.js";
+import { verifySha256 } from "../cozystack/artifacts/store.js";
+import { allFilePins } from "../cozystack/artifacts/vendor.js";
 import { cacheDir } from "../paths.js";
 
 /** Files every part of the project reads; a source without one of them is refused. */
@@ -27,6 +27,9 @@ export const requiredReferenceFiles = [
   "cozystack-v0.37.10/release/packages/system/capi-providers-core/files/core-components.yaml",
   "cozystack-v0.37.10/release/packages/system/capi-providers-bootstrap/files/bootstrap-components.yaml",
   "cozystack-v0.37.10/release/packages/system/capi-providers-cpprovider/files/control-plane-components.yaml",
+  // The real-chart tests: the platform chart and the resource-definitions chart.
+  "cozystack-v0.37.10/release/packages/core/platform/templates/helmreleases.yaml",
+  "cozystack-v0.37.10/release/packages/system/cozystack-resource-definitions/templates/cozyrds.yaml",
 ] as const;
 
 export class ReferenceError extends Error {

@@ -8,9 +8,8 @@ import { underDir } from "../charts/files.js";
 import { appChart } from "./chart.js";
 import { appChartPath } from "./names.js";
 
-export { appChart } from "./chart.js";
+export { appChart, appChartDir, platformValuesYaml } from "./chart.js";
 export { releaseName, renderTenantResources, tenantResource } from "./custom-resource.js";
-export { goString, printfOf } from "./go-template.js";
 export * from "./names.js";
 export {
   definitionRelease,
@@ -20,9 +19,7 @@ export {
   type DefinitionRelease,
   type KubeObject,
 } from "./resource-definition.js";
-export { valuesSchema, type JsonSchema } from "./schema.js";
-export { optionalAddons } from "./templates/addons.js";
-export { machineLabelPattern } from "./templates/node-groups.js";
+export { chartValuesSchema, valuesSchema, type JsonSchema } from "./schema.js";
 export { AppValuesError, defaultValues, memoryQuantity, tenantValues, type Values } from "./values.js";
 
 /**

@@ -5,8 +5,8 @@
  * platform config says insecure.
  */
 import type { PlatformConfig } from "../../config/types.js";
-import { capmoxPins } from "../vendor/pins.js";
-import { readPinnedFile, VendorError } from "../vendor/store.js";
+import { capmoxPins } from "../artifacts/pins.js";
+import { readPinnedFile, VendorError } from "../artifacts/store.js";
 import { capiProviderChart } from "./capi-provider.js";
 import type { ChartFiles } from "./files.js";
 

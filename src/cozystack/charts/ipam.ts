@@ -3,8 +3,8 @@
  * IPAMProvider of the CAPI operator, with the real release components. capmox has no DHCP
  * mode; every machine address comes from an InClusterIPPool this provider serves.
  */
-import { ipamPins } from "../vendor/pins.js";
-import { readPinnedFile, VendorError } from "../vendor/store.js";
+import { ipamPins } from "../artifacts/pins.js";
+import { readPinnedFile, VendorError } from "../artifacts/store.js";
 import { capiProviderChart } from "./capi-provider.js";
 import type { ChartFiles } from "./files.js";
 

@@ -5,7 +5,7 @@
  * labels nodes with topology.kubernetes.io/region (the config's region) and zone (PVE node).
  */
 import type { PlatformConfig } from "../../config/types.js";
-import { ccmChartPin } from "../vendor/pins.js";
+import { ccmChartPin } from "../artifacts/pins.js";
 import { credentialsComment, proxmoxAccess } from "./proxmox-access.js";
 import type { ChartFiles } from "./files.js";
 import { upstreamWrapperChart, type UpstreamSource } from "./upstream-wrapper.js";

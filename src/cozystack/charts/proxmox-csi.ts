@@ -4,7 +4,7 @@
  * Proxmox region, and credentials from a Secret.
  */
 import type { PlatformConfig } from "../../config/types.js";
-import { csiChartPin } from "../vendor/pins.js";
+import { csiChartPin } from "../artifacts/pins.js";
 import { credentialsComment, proxmoxAccess } from "./proxmox-access.js";
 import type { ChartFiles } from "./files.js";
 import { upstreamWrapperChart, type UpstreamSource } from "./upstream-wrapper.js";

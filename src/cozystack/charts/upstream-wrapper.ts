@@ -7,7 +7,7 @@
  * stand-in takes its place.
  */
 import { chartYaml, packageMakefile, underDir, yamlText, type ChartFiles } from "./files.js";
-import type { ChartPin } from "../vendor/pins.js";
+import type { ChartPin } from "../artifacts/pins.js";
 
 /** Where the upstream chart of a wrapper comes from in this overlay. */
 export type UpstreamSource =

@@ -5,7 +5,8 @@
  * wait for the system HelmReleases. Secrets never reach `log`: every line passes `redact`.
  */
 import type { PlatformConfig } from "../../config/types.js";
-import { cozystackConfigMapData, installedObjects } from "../../cozystack/index.js";
+import { platformInstall, platformNamespace, type PlatformInstall } from "../../bundles/installed.js";
+import { cozystackConfigMapData } from "../../cozystack/index.js";
 import { refOf, type KubeClient } from "../client.js";
 import { WaitTimeoutError } from "../errors.js";
 import type { KubeObject, ObjectRef } from "../object.js";
@@ -69,27 +70,25 @@ export function redactor(secrets: readonly string[]): (text: string) => string {
   return (text) => needles.reduce((out, needle) => out.split(needle).join("[redacted]"), text);
 }
 
-/** What the platform chart will install for this config: the source of namespaces and HelmReleases. */
-function platformObjects(config: PlatformConfig, bundleText: string): ReturnType<typeof installedObjects> {
-  return installedObjects(bundleText, cozystackConfigMapData(config));
+/** What the platform chart will install for this config (from the bundle's release model): the source of namespaces and HelmReleases. */
+function platformObjects(config: PlatformConfig, bundleText: string): PlatformInstall {
+  const c = config.cozystack;
+  // The ConfigMap bootstrap writes leaves oidc-enabled unset: the keycloak releases stay out.
+  return platformInstall(bundleText, { enable: c.bundleEnable, disable: c.bundleDisable, oidcEnabled: false });
 }
 
 /** The objects bootstrap owns, in apply order: namespaces, the cozystack ConfigMap, credentials. */
 export function bootstrapObjects(config: PlatformConfig, bundleText: string, credentials: BootstrapInput["credentials"]): KubeObject[] {
   const platform = platformObjects(config, bundleText);
-  const installed = platform.releases.filter((r) => platform.installed.includes(r.name));
-  const secrets = credentialObjects({ ...credentials, config }, installed);
+  const secrets = credentialObjects({ ...credentials, config }, platform.installed);
   const wanted = new Set(["cozy-system", ...secrets.map((s) => s.metadata.namespace ?? "")]);
   // The same Namespace objects the platform chart renders (labels, privileged), so the
   // installer later finds them as it would have made them.
-  const namespaces: KubeObject[] = [...wanted].sort().map(
-    (name) =>
-      (platform.namespaces.find((n) => n.metadata.name === name) as KubeObject | undefined) ?? {
-        apiVersion: "v1",
-        kind: "Namespace",
-        metadata: { name, labels: { "app.kubernetes.io/managed-by": bootstrapFieldManager } },
-      },
-  );
+  const namespaces: KubeObject[] = [...wanted].sort().map((name) => {
+    const privileged = platform.namespaces.get(name);
+    if (privileged !== undefined) return platformNamespace(name, privileged);
+    return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "app.kubernetes.io/managed-by": bootstrapFieldManager } } };
+  });
   const configMap: KubeObject = {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -99,11 +98,9 @@ export function bootstrapObjects(config: PlatformConfig, bundleText: string, cre
   return [...namespaces, configMap, ...secrets];
 }
 
-/** The system HelmReleases the platform chart creates (`cozystack.io/system-app: "true"`). */
+/** The system HelmReleases the platform chart creates (`cozystack.io/system-app: "true"`): one per installed release. */
 export function systemHelmReleases(config: PlatformConfig, bundleText: string): ObjectRef[] {
-  return platformObjects(config, bundleText)
-    .helmReleases.filter((hr) => hr.metadata.labels["cozystack.io/system-app"] === "true")
-    .map((hr) => ({ apiVersion: hr.apiVersion, kind: hr.kind, name: hr.metadata.name, namespace: hr.metadata.namespace }));
+  return platformObjects(config, bundleText).installed.map((r) => ({ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: r.name, namespace: r.namespace }));
 }
 
 function describeChange(change: Change, dryRun: boolean, secretRefs: ReadonlySet<string>): string {

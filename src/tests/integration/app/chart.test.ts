@@ -1,15 +1,18 @@
 /**
- * The app chart and its definition chart with the real helm: `helm lint --strict` and
+ * The app chart (charts/kubernetes-proxmox in the repository, and the overlay's copy of it
+ * for a platform) and its definition chart with the real helm: `helm lint --strict` and
  * `helm template` for the default values and a matrix of values; every rendered object
  * validates strictly against its CRD in shared/reference/crds; bad values fail with an
  * error that names the field.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "yaml";
+import { Ajv } from "ajv";
+import { parse, stringify } from "yaml";
+import { defaultConfig } from "../../../config/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatValidationIssues, validateObjects } from "../../../crds/index.js";
-import { releaseName, tenantResource } from "../../../cozystack/app/index.js";
+import { appChartDir, chartValuesSchema, defaultValues, releaseName, tenantResource } from "../../../cozystack/app/index.js";
 import { testPlatformConfig } from "../../fixtures/platform-config.js";
 import { equivalenceCases } from "./cases.js";
 import { helm, helmTemplate, scratch, writeAppCharts, type Obj } from "./helm-app.js";
@@ -33,6 +36,25 @@ const render = (values?: Record<string, unknown>, release = "kubernetes-demo", n
 
 /** Every custom resource spec of the equivalence matrix, each with its own chart (the defaults follow the platform). */
 const matrix = equivalenceCases.flatMap((c, i) => c.config.tenants.map((t) => ({ label: `${c.name}: ${t.name}`, caseIndex: i, tenant: t, config: c.config })));
+
+describe("the chart folder in the repository", () => {
+  it("passes helm lint --strict as it is", async () => {
+    expect(await helm("lint", "--strict", appChartDir())).toContain("1 chart(s) linted, 0 chart(s) failed");
+  });
+
+  it("its values.yaml holds the built-in default platform's values, which its own schema accepts", () => {
+    const values = parse(readFileSync(join(appChartDir(), "values.yaml"), "utf8")) as Record<string, unknown>;
+    expect(values).toEqual(defaultValues(defaultConfig()));
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(chartValuesSchema());
+    expect(validate(values), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  it("renders the default tenant with its own defaults, every object valid against its CRD", async () => {
+    const objects = await helmTemplate(appChartDir(), { release: "kubernetes-demo", namespace: "tenant-demo" });
+    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(["Cluster", "KamajiControlPlane", "ProxmoxCluster", "MachineDeployment", "ProxmoxMachineTemplate"]));
+    expectValid(objects);
+  });
+});
 
 describe("helm lint --strict", () => {
   it("passes for the default values", async () => {

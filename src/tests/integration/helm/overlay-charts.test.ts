@@ -16,6 +16,7 @@ import { capmoxPins, csiChartPin, ipamPins, overlayCharts, renderOverlay, sha256
 import { formatValidationIssues, validateObjects } from "../../../crds/index.js";
 import { helmPath } from "../../../tools/helm.js";
 import { testPlatformConfig } from "../../fixtures/platform-config.js";
+import { standInChart } from "../../support/stand-in-chart.js";
 
 const run = promisify(execFile);
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown };
@@ -46,7 +47,7 @@ let overlay: string;
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "overlay-helm-"));
   overlay = join(tmp, "overlay");
-  const files = await renderOverlay(config, renderBundle(config), { vendorDir: join(tmp, "no-vendor"), missingUpstreamCharts: "stand-in" });
+  const files = await renderOverlay(config, renderBundle(config), { vendorDir: join(tmp, "no-vendor"), standInChart });
   await writeOverlay(overlay, files);
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -14,7 +14,7 @@ import { stringify } from "yaml";
 import { renderBundle } from "../../../bundles/index.js";
 import { credentialsSecretName } from "../../../capi/index.js";
 import { defaultConfig, defaultTenant, printConfig, validateConfig, type PlatformConfig } from "../../../config/index.js";
-import { capmoxConfigSecret, cozystackConfigMapData, installedObjects, proxmoxCcmValues, proxmoxCsiValues } from "../../../cozystack/index.js";
+import { capmoxConfigSecret, cozystackConfigMapData, proxmoxCcmValues, proxmoxCsiValues } from "../../../cozystack/index.js";
 import {
   BootstrapError,
   KubeClient,
@@ -32,6 +32,7 @@ import {
 import { startLab, type LabHandle } from "../../../lab/index.js";
 import { repoRoot } from "../../../paths.js";
 import { describeKube, useKubeEnv } from "../../support/kube-env.js";
+import { renderPlatformChart } from "../../support/platform-chart.js";
 
 // A value no other part of any output could contain by chance.
 const tokenSecret = "5f0c9a7e-6b1d-4c3e-9f2a-b00751ec2e7d";
@@ -191,10 +192,13 @@ describeKube("npm run bootstrap (real kube-apiserver)", () => {
     const releases = systemHelmReleases(config, bundleText);
     expect(releases.length).toBeGreaterThan(20);
 
-    // Nothing runs the installer here: the test plays the platform chart and Flux.
-    const platform = installedObjects(bundleText, cozystackConfigMapData(config));
-    for (const ns of platform.namespaces) await client.apply(ns as unknown as KubeObject, { fieldManager: "test-platform" });
-    for (const hr of platform.helmReleases) await client.apply(hr as unknown as KubeObject, { fieldManager: "test-platform" });
+    // Nothing runs the installer here: the test plays Flux, and applies what CozyStack's real
+    // platform chart renders against this cluster, with the ConfigMap bootstrap wrote.
+    const platform = await renderPlatformChart(env(), bundleText);
+    const systemApps = platform.filter((o) => o.kind === "HelmRelease" && o.metadata.labels?.["cozystack.io/system-app"] === "true");
+    expect(systemApps.map((o) => refOf(o))).toEqual(releases);
+    for (const ns of platform.filter((o) => o.kind === "Namespace")) await client.apply(ns, { fieldManager: "test-platform" });
+    for (const hr of platform.filter((o) => o.kind === "HelmRelease")) await client.apply(hr, { fieldManager: "test-platform" });
     const notReady = releases.slice(-2);
     for (const ref of releases.slice(0, -2)) await setReady(client, ref, "True");
     await setReady(client, notReady[0]!, "False");

@@ -2,8 +2,8 @@
  * Server-side proof: every object `npm run synth` produces — for the default config and a
  * matrix of tenant configs — applied to a real kube-apiserver with server-side apply and
  * fieldValidation=Strict: accepted (schema and CEL rules), and read back without a single
- * field pruned or changed. Likewise the HelmReleases and Namespaces that the platform
- * semantics derive from the paas-proxmox bundle, and the objects of the overlay charts that
+ * field pruned or changed. Likewise the HelmReleases and Namespaces CozyStack's own platform
+ * chart renders from the paas-proxmox bundle (real helm, against this API server), and the objects of the overlay charts that
  * render offline (the real helm binary, `helm template`).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,14 +12,15 @@ import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { renderBundle } from "../../../bundles/index.js";
+import { bundleReleases, renderBundle } from "../../../bundles/index.js";
 import { emittedKinds, renderTenants } from "../../../capi/index.js";
 import { defaultConfig, validateConfig, type PlatformConfig } from "../../../config/index.js";
-import { bundleReleases, cozystackConfigMapData, installedObjects, renderOverlay } from "../../../cozystack/index.js";
+import { cozystackConfigMapData, renderOverlay } from "../../../cozystack/index.js";
 import { KubeApiError, describeRef, refOf, type KubeObject } from "../../../kube/index.js";
 import { helmPath } from "../../../tools/helm.js";
 import { getProfile } from "../../../versions/index.js";
 import { describeKube, useKubeEnv } from "../../support/kube-env.js";
+import { renderPlatformWith } from "../../support/platform-chart.js";
 import { tenantMatrix } from "../../support/tenant-matrix.js";
 
 const fieldManager = "ssa-proof";
@@ -93,12 +94,12 @@ describeKube("server-side proof (strict SSA against a real kube-apiserver)", () 
     });
   }
 
-  test("HelmReleases and Namespaces the platform derives from the bundle: accepted and kept", async () => {
+  test("HelmReleases and Namespaces CozyStack's platform chart renders from the bundle: accepted and kept", async () => {
     const base = defaultConfig();
     const bundle = renderBundle(base);
     // The default, and one with every optional release enabled, a release disabled and a values override.
-    const optional = bundleReleases(bundle, cozystackConfigMapData(base))
-      .filter((r) => r.optional === true)
+    const optional = bundleReleases(bundle)
+      .filter((r) => r.optional)
       .map((r) => r.name);
     const variant: PlatformConfig = {
       ...base,
@@ -107,10 +108,12 @@ describeKube("server-side proof (strict SSA against a real kube-apiserver)", () 
     const problems: string[] = [];
     let helmReleases = 0;
     for (const config of [base, variant]) {
-      const objects = installedObjects(renderBundle(config), cozystackConfigMapData(config));
-      for (const ns of objects.namespaces) problems.push(...(await prove(ns as unknown as KubeObject)));
-      for (const hr of objects.helmReleases) problems.push(...(await prove(hr as unknown as KubeObject)));
-      helmReleases += objects.helmReleases.length;
+      const objects = await renderPlatformWith(env(), renderBundle(config), cozystackConfigMapData(config));
+      const wanted = objects.filter((o) => o.kind === "Namespace" || o.kind === "HelmRelease");
+      // Namespaces first: the HelmReleases live in them.
+      for (const o of wanted.filter((o) => o.kind === "Namespace")) problems.push(...(await prove(o)));
+      for (const o of wanted.filter((o) => o.kind === "HelmRelease")) problems.push(...(await prove(o)));
+      helmReleases += wanted.filter((o) => o.kind === "HelmRelease").length;
     }
     expect(problems).toEqual([]);
     expect(helmReleases).toBeGreaterThan(40);
@@ -124,7 +127,7 @@ describeKube("server-side proof (strict SSA against a real kube-apiserver)", () 
       mkdirSync(dirname(join(tmp, path)), { recursive: true });
       writeFileSync(join(tmp, path), content);
     }
-    const releases = installedObjects(bundle, cozystackConfigMapData(config)).releases;
+    const releases = bundleReleases(bundle, { oidcEnabled: "true" });
     const problems: string[] = [];
     const rendered: string[] = [];
     const notOffline: string[] = [];
@@ -140,7 +143,7 @@ describeKube("server-side proof (strict SSA against a real kube-apiserver)", () 
       const release = releases.find((r) => r.chart === chart.name);
       expect(release, chart.name).toBeDefined();
       await ensureNamespace(release!.namespace);
-      const { stdout } = await execa(helmPath(), ["template", release!.releaseName ?? release!.name, dir, "--namespace", release!.namespace]);
+      const { stdout } = await execa(helmPath(), ["template", release!.releaseName, dir, "--namespace", release!.namespace]);
       for (const object of yamlObjects(stdout)) {
         const namespaced = (await env().client.resource(object.apiVersion, object.kind)).namespaced;
         const placed = namespaced && !object.metadata.namespace ? { ...object, metadata: { ...object.metadata, namespace: release!.namespace } } : object;

@@ -4,7 +4,7 @@
  */
 import { parse, parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
-import { kubevirtResourceDefinitions, loadSystemCharts, renderBundle } from "../../../bundles/index.js";
+import { kubevirtResourceDefinitions, loadSystemCharts, platformInstall, renderBundle } from "../../../bundles/index.js";
 import { defaultConfig, defaultNodeGroup, defaultTenant } from "../../../config/index.js";
 import type { PlatformConfig } from "../../../config/types.js";
 import { formatValidationIssues, validateObjects } from "../../../crds/index.js";
@@ -12,7 +12,6 @@ import {
   appChartPath,
   definitionChartDir,
   definitionRelease,
-  optionalAddons,
   renderAppFiles,
   renderTenantResources,
   resourceDefinition,
@@ -20,8 +19,7 @@ import {
   tenantValues,
   valuesSchema,
 } from "../../../cozystack/app/index.js";
-import { ciliumChart } from "../../../cozystack/app/templates/addons.js";
-import { cozystackConfigMapData, installedObjects, overlayCharts, renderOverlay } from "../../../cozystack/index.js";
+import { overlayCharts, renderOverlay } from "../../../cozystack/index.js";
 import { testPlatformConfig } from "../../fixtures/platform-config.js";
 
 const config = testPlatformConfig();
@@ -68,17 +66,13 @@ describe("CozystackResourceDefinition", () => {
 describe("bundle and overlay", () => {
   it("the bundle installs the definition after CozyStack's own definitions, as a HelmRelease of the overlay chart", () => {
     const bundle = renderBundle(config);
-    const objects = installedObjects(bundle, { ...cozystackConfigMapData(config), "oidc-enabled": "false" });
+    const objects = platformInstall(bundle, { enable: [], disable: [] });
     const names = objects.releases.map((r) => r.name);
     expect(names.indexOf(definitionRelease.name)).toBe(names.indexOf("cozystack-resource-definitions") + 1);
-    expect(objects.installed).toContain(definitionRelease.name);
-    const hr = objects.helmReleases.find((h) => h.metadata.name === definitionRelease.name) as unknown as {
-      metadata: { namespace: string };
-      spec: { chart: { spec: { chart: string } }; dependsOn: { name: string; namespace: string }[] };
-    };
-    expect(hr.metadata.namespace).toBe("cozy-system");
-    expect(hr.spec.chart.spec.chart).toBe(`cozy-${definitionChartDir}`);
-    expect(hr.spec.dependsOn.map((d) => d.name)).toEqual(definitionRelease.dependsOn);
+    const release = objects.installed.find((r) => r.name === definitionRelease.name)!;
+    expect(release.namespace).toBe("cozy-system");
+    expect(release.chart).toBe(`cozy-${definitionChartDir}`);
+    expect(release.dependsOn).toEqual(definitionRelease.dependsOn);
     expect(overlayCharts.map((c) => c.dir)).toContain(definitionChartDir);
   });
 
@@ -91,10 +85,13 @@ describe("bundle and overlay", () => {
 
   it("every system chart the app's HelmReleases install exists in CozyStack v0.37.10 or in the overlay", () => {
     const known = new Set([...loadSystemCharts().map((c) => c.chart), ...overlayCharts.map((c) => c.chart)]);
-    const charts = [ciliumChart, "cozy-proxmox-ccm", "cozy-proxmox-csi", ...Object.values(optionalAddons).flatMap((rs) => rs.map((r) => r.chart))];
+    const templates = [...renderAppFiles(config)].filter(([p]) => p.includes("/templates/")).map(([, t]) => String(t)).join("\n");
+    const charts = [...new Set([...templates.matchAll(/"chart" "([^"]+)"/g)].map((m) => m[1]!))];
+    // cilium, the CCM and CSI plugin, and the optional cert-manager, Gateway API and Flux.
+    expect(charts.sort()).toEqual(
+      ["cozy-cert-manager", "cozy-cert-manager-crds", "cozy-cilium", "cozy-fluxcd", "cozy-fluxcd-operator", "cozy-gateway-api-crds", "cozy-proxmox-ccm", "cozy-proxmox-csi"].sort(),
+    );
     for (const c of charts) expect(known, c).toContain(c);
-    const templates = [...renderAppFiles(config).values()].join("\n");
-    for (const c of charts) expect(templates).toContain(`"${c}"`);
   });
 
   it("is deterministic", () => {

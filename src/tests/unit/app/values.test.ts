@@ -1,30 +1,15 @@
 /**
  * The app chart's values: the platform's defaults, a tenant's custom-resource spec, the
- * schema (as a plain JSON Schema validator sees it, the way the definition carries it), and
- * the Go-template expressions derived from the constructs' naming functions.
+ * schema (charts/kubernetes-proxmox/values.schema.json, as a plain JSON Schema validator sees
+ * it, the way the definition carries it).
  */
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
-import { credentialsSecretName, deploymentName, machineTag } from "../../../capi/index.js";
 import { defaultConfig, defaultNodeGroup, defaultTenant } from "../../../config/index.js";
 import type { PlatformConfig } from "../../../config/types.js";
-import { AppValuesError, defaultValues, memoryQuantity, printfOf, tenantValues, valuesSchema } from "../../../cozystack/app/index.js";
+import { AppValuesError, chartValuesSchema, defaultValues, memoryQuantity, tenantValues, valuesSchema } from "../../../cozystack/app/index.js";
+import { getProfile } from "../../../versions/index.js";
 import { testPlatformConfig } from "../../fixtures/platform-config.js";
-
-describe("printfOf: the constructs' naming rules as Go template expressions", () => {
-  it("turns concatenating functions into printf with the variables in order", () => {
-    expect(printfOf(deploymentName, "$cluster", "$group")).toBe('(printf "%s-%s" $cluster $group)');
-    expect(printfOf(machineTag, "$c", "$g")).toBe('(printf "capi-%s-%s" $c $g)');
-    expect(printfOf(credentialsSecretName, "$cluster")).toBe('(printf "%s-proxmox-credentials" $cluster)');
-    expect(printfOf((a: string, b: string) => `${b}%${a}`, "$a", "$b")).toBe('(printf "%s%%%s" $b $a)');
-  });
-
-  it("refuses a function that does more than concatenate", () => {
-    expect(() => printfOf((a: string) => a.toUpperCase(), "$a")).toThrow(/does not only concatenate/);
-    expect(() => printfOf((a: string) => a.slice(0, 3), "$a")).toThrow(/does not only concatenate/);
-    expect(() => printfOf(() => "constant", "$a")).toThrow(/does not only concatenate/);
-  });
-});
 
 describe("defaultValues: the platform's Proxmox settings", () => {
   it("carries template, nodes, bridge, VLAN, storage, format, pool and the node network", () => {
@@ -147,7 +132,11 @@ describe("valuesSchema with a plain JSON Schema validator (the definition's open
   });
 
   it("only offers Kubernetes minors of the profile", () => {
-    const pattern = (valuesSchema(config).properties as Record<string, { pattern: string }>).version!.pattern;
+    const pattern = (chartValuesSchema().properties as Record<string, { pattern: string }>).version!.pattern;
+    const { minMinor, maxMinor } = getProfile(config.profile).kubernetes;
+    for (let minor = minMinor - 1; minor <= maxMinor + 1; minor++) {
+      expect(new RegExp(pattern).test(`v1.${minor}.0`), `v1.${minor}.0`).toBe(minor >= minMinor && minor <= maxMinor);
+    }
     expect(new RegExp(pattern).test("v1.28.0")).toBe(true);
     expect(new RegExp(pattern).test("v1.33.4")).toBe(true);
     expect(new RegExp(pattern).test("v1.34.0")).toBe(false);

@@ -1,15 +1,28 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BundleError, kubevirtResourceDefinitions, knownCharts, loadPaasFull, removedReleases, renderBundle } from "../../../bundles/index.js";
-import { cozystackConfigMapData, installedObjects, type InstalledObjects } from "../../../cozystack/index.js";
-import { formatValidationIssues, validateObjects } from "../../../crds/index.js";
+import {
+  BundleError,
+  bundleReleases,
+  kubevirtResourceDefinitions,
+  knownCharts,
+  loadPaasFull,
+  parseBundleSource,
+  platformInstall,
+  removedReleases,
+  renderBundle,
+  staticRelease,
+  type PlatformInstall,
+} from "../../../bundles/index.js";
 import { repoRoot } from "../../../paths.js";
 import { testPlatformConfig, type ConfigOverrides } from "../../fixtures/platform-config.js";
 
-const installed = (overrides: ConfigOverrides = {}, extra: Record<string, string> = {}): InstalledObjects => {
+// What the platform chart installs, from the release model; the integration tier holds the
+// model against CozyStack's real chart (src/tests/integration/cozystack/platform-chart.test.ts).
+const installed = (overrides: ConfigOverrides = {}, oidcEnabled = false): PlatformInstall => {
   const config = testPlatformConfig(overrides);
-  return installedObjects(renderBundle(config), { ...cozystackConfigMapData(config), ...extra });
+  const c = config.cozystack;
+  return platformInstall(renderBundle(config), { enable: c.bundleEnable, disable: c.bundleDisable, oidcEnabled });
 };
 const problemsOf = (overrides: ConfigOverrides): readonly string[] => {
   try {
@@ -23,7 +36,8 @@ const problemsOf = (overrides: ConfigOverrides): readonly string[] => {
 
 describe("paas-proxmox bundle", () => {
   const defaults = installed();
-  const names = defaults.helmReleases.map((h) => h.metadata.name);
+  const names = defaults.installed.map((r) => r.name);
+  const allOptional = ["velero", "telepresence", "external-dns", "external-secrets-operator", "nfs-driver", "bootbox", "hetzner-robotlb"];
 
   it("keeps paas-full's header with its fail guards and is deterministic", () => {
     const a = renderBundle(testPlatformConfig());
@@ -34,16 +48,16 @@ describe("paas-proxmox bundle", () => {
   });
 
   it("installs no KubeVirt release, chart or KubeVirt CAPI provider", () => {
-    for (const hr of defaults.helmReleases) expect(hr.spec.chart.spec.chart).not.toMatch(/kubevirt/);
+    for (const r of defaults.installed) expect(r.chart).not.toMatch(/kubevirt/);
     for (const name of Object.keys(removedReleases)) expect(names).not.toContain(name);
     // Even with every optional release enabled and OIDC on.
-    const all = installed({ cozystack: { bundleEnable: ["velero", "telepresence", "external-dns", "nfs-driver", "bootbox"] } }, { "oidc-enabled": "true" });
+    const all = installed({ cozystack: { bundleEnable: allOptional } }, true);
     expect(all.releases.map((r) => r.chart).filter((c) => /kubevirt|gpu-operator|capi-providers-infraprovider$/.test(c))).toEqual([]);
   });
 
   it("leaves the KubeVirt applications out of the resource definitions", () => {
-    const rd = defaults.helmReleases.find((h) => h.metadata.name === "cozystack-resource-definitions")!;
-    expect(rd.spec.values).toEqual({ exclude: [...kubevirtResourceDefinitions] });
+    const entry = parseBundleSource(renderBundle(testPlatformConfig())).entries.find((e) => e.name === "cozystack-resource-definitions")!;
+    expect(staticRelease(entry).values).toEqual({ exclude: [...kubevirtResourceDefinitions] });
   });
 
   it("has the CAPI operator, core, kubeadm, Kamaji, capmox and IPAM providers, CSI and CCM", () => {
@@ -63,67 +77,55 @@ describe("paas-proxmox bundle", () => {
     ]) {
       expect(names).toContain(name);
     }
-    const capmox = defaults.helmReleases.find((h) => h.metadata.name === "capi-providers-infraprovider-proxmox")!;
-    expect(capmox.metadata.namespace).toBe("cozy-cluster-api");
-    expect(capmox.spec.chart.spec.chart).toBe("cozy-capi-providers-infraprovider-proxmox");
-    expect(capmox.spec.dependsOn).toContainEqual({ name: "capi-providers-ipam-in-cluster", namespace: "cozy-cluster-api" });
+    const capmox = defaults.installed.find((r) => r.name === "capi-providers-infraprovider-proxmox")!;
+    expect(capmox.namespace).toBe("cozy-cluster-api");
+    expect(capmox.chart).toBe("cozy-capi-providers-infraprovider-proxmox");
+    expect(capmox.dependsOn).toContain("capi-providers-ipam-in-cluster");
   });
 
   it("uses only charts that exist in CozyStack v0.37.10 or in the overlay", () => {
     const charts = knownCharts();
-    const all = installed({ cozystack: { bundleEnable: ["velero", "telepresence", "external-dns", "external-secrets-operator", "nfs-driver", "bootbox", "hetzner-robotlb"] } }, { "oidc-enabled": "true" });
-    const unknown = all.helmReleases.filter((h) => h.metadata.name !== "tenant-root" && !charts.has(h.spec.chart.spec.chart));
-    expect(unknown.map((h) => h.spec.chart.spec.chart)).toEqual([]);
+    const all = installed({ cozystack: { bundleEnable: allOptional } }, true);
+    expect(all.installed.map((r) => r.chart).filter((c) => !charts.has(c))).toEqual([]);
   });
 
-  it("resolves every dependsOn to an installed release in its namespace", () => {
-    for (const objs of [defaults, installed({}, { "oidc-enabled": "true" })]) {
-      const where = new Map(objs.helmReleases.map((h) => [h.metadata.name, h.metadata.namespace]));
-      for (const hr of objs.helmReleases) {
-        for (const dep of hr.spec.dependsOn ?? []) {
-          expect({ from: hr.metadata.name, ...dep }).toEqual({ from: hr.metadata.name, name: dep.name, namespace: where.get(dep.name) });
-        }
-      }
+  it("installs every release an installed release depends on", () => {
+    for (const objs of [defaults, installed({}, true)]) {
+      const here = new Set(objs.installed.map((r) => r.name));
+      const missing = objs.installed.flatMap((r) => r.dependsOn.filter((d) => !here.has(d)).map((d) => `${r.name} -> ${d}`));
+      expect(missing).toEqual([]);
     }
+  });
+
+  it("reads the dashboard's OIDC dependency and the keycloak guard for each oidc-enabled value", () => {
+    const text = renderBundle(testPlatformConfig());
+    const dashboard = (oidcEnabled?: string) => bundleReleases(text, { oidcEnabled }).find((r) => r.name === "dashboard")!.dependsOn;
+    expect(dashboard()).toEqual(["cilium", "kubeovn"]);
+    expect(dashboard("true")).toEqual(["cilium", "kubeovn", "keycloak-configure"]);
+    const keycloak = (oidcEnabled?: string) => bundleReleases(text, { oidcEnabled }).filter((r) => r.name.startsWith("keycloak")).length;
+    // paas-full guards the entries with `{{- if $oidcEnabled }}`: "false" is a non-empty string.
+    expect([keycloak(), keycloak("false"), keycloak("true")]).toEqual([0, 3, 3]);
   });
 
   it("marks the namespaces of privileged charts privileged", () => {
-    const privileged = new Set(defaults.namespaces.filter((n) => n.metadata.labels?.["pod-security.kubernetes.io/enforce"] === "privileged").map((n) => n.metadata.name));
+    const privileged = new Set([...defaults.namespaces].filter(([, p]) => p).map(([n]) => n));
     for (const ns of ["cozy-cluster-api", "cozy-proxmox-csi", "cozy-proxmox-ccm", "cozy-cilium", "cozy-kubeovn", "cozy-linstor"]) {
       expect(privileged).toContain(ns);
     }
-    expect(defaults.namespaces.map((n) => n.metadata.name)).not.toContain("cozy-kubevirt");
-  });
-
-  it("renders HelmReleases that validate strictly against Flux's HelmRelease CRD", () => {
-    const objs = installed({ cozystack: { bundleDisable: ["telepresence"] } }, { "oidc-enabled": "true" });
-    expect(formatValidationIssues(validateObjects(objs.helmReleases, { skipBuiltIn: true }))).toBe("");
+    expect([...defaults.namespaces.keys()]).not.toContain("cozy-kubevirt");
   });
 
   it("keeps every other paas-full release", () => {
     const kept = loadPaasFull().entries.map((e) => e.name).filter((n) => !(n in removedReleases));
-    const inBundle = installed({}, { "oidc-enabled": "true" }).releases.map((r) => r.name);
+    const inBundle = installed({}, true).releases.map((r) => r.name);
     expect(kept.filter((n) => !inBundle.includes(n))).toEqual([]);
   });
 
-  it("applies bundleEnable, bundleDisable and values overrides like the platform chart", () => {
-    const objs = installed({
-      cozystack: {
-        bundleEnable: ["velero"],
-        bundleDisable: ["telepresence", "goldpinger"],
-        values: { "proxmox-csi": { "proxmox-csi-plugin": { storageClass: [{ name: "fast", storage: "nvme" }] } }, fluxcd: { extra: 1 } },
-      },
-    });
-    const got = objs.helmReleases.map((h) => h.metadata.name);
+  it("applies bundleEnable and bundleDisable like the platform chart", () => {
+    const got = installed({ cozystack: { bundleEnable: ["velero"], bundleDisable: ["telepresence", "goldpinger"] } }).installed.map((r) => r.name);
     expect(got).toContain("velero");
     expect(got).not.toContain("goldpinger");
-    expect(objs.helmReleases.find((h) => h.metadata.name === "proxmox-csi")!.spec.values).toEqual({
-      "proxmox-csi-plugin": { storageClass: [{ name: "fast", storage: "nvme" }] },
-    });
-    expect(objs.helmReleases.find((h) => h.metadata.name === "fluxcd")!.spec.values).toEqual({
-      "flux-instance": { instance: { cluster: { domain: "cozy.local" } } },
-      extra: 1,
-    });
+    expect(names).not.toContain("velero");
   });
 
   it("refuses to disable what installed releases depend on, naming them", () => {

@@ -1,17 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { BundleError, emitBundle, emitRelease, loadPaasFull, paasFullPath, parseBundleSource } from "../../../bundles/index.js";
-import { installedObjects } from "../../../cozystack/index.js";
-
-const data = {
-  "bundle-name": "paas-full",
-  "root-host": "example.org",
-  "api-server-endpoint": "https://10.0.0.10:6443",
-  "ipv4-pod-cidr": "10.244.0.0/16",
-  "ipv4-pod-gateway": "10.244.0.1",
-  "ipv4-svc-cidr": "10.96.0.0/16",
-  "ipv4-join-cidr": "100.64.0.0/16",
-};
+import { BundleError, bundleReleases, emitBundle, emitRelease, loadPaasFull, paasFullPath, parseBundleSource, readRelease } from "../../../bundles/index.js";
 
 describe("bundle source and emitter", () => {
   it("reads paas-full into its header and 58 releases, keycloak behind the $oidcEnabled guard", () => {
@@ -27,14 +16,25 @@ describe("bundle source and emitter", () => {
     expect(src.entries.find((e) => e.name === "dashboard")!.text).toContain('{{- if eq $oidcEnabled "true" }}');
   });
 
-  it("re-emits paas-full so that the platform chart installs exactly what the original gives", () => {
+  it("re-emits paas-full with its header and every entry verbatim, so the platform chart installs what the original gives", () => {
     const original = readFileSync(paasFullPath(), "utf8");
     const src = loadPaasFull();
-    const again = emitBundle(src.header, src.entries);
-    const variants: Record<string, string>[] = [{}, { "oidc-enabled": "true", "bundle-enable": "velero,gpu-operator", "telemetry-enabled": "false" }];
-    for (const extra of variants) {
-      expect(installedObjects(again, { ...data, ...extra })).toEqual(installedObjects(original, { ...data, ...extra }));
+    const again = parseBundleSource(emitBundle(src.header, src.entries));
+    expect(again).toEqual(parseBundleSource(original));
+    for (const oidcEnabled of [undefined, "false", "true"]) {
+      expect(bundleReleases(emitBundle(src.header, src.entries), { oidcEnabled })).toEqual(bundleReleases(original, { oidcEnabled }));
     }
+  });
+
+  it("reads each release's graph fields, values skipped, and refuses template text it cannot read", () => {
+    const entry = (text: string) => ({ name: "a", text, guards: [] });
+    expect(
+      readRelease(entry("- name: a\n  chart: cozy-a\n  namespace: ns\n  optional: true\n  values:\n    x: {{ .y }}\n  dependsOn:\n  - b\n  {{- if $oidcEnabled }}\n  - c\n  {{- end }}")),
+    ).toEqual({ name: "a", releaseName: "a", chart: "cozy-a", namespace: "ns", privileged: false, optional: true, dependsOn: ["b"] });
+    expect(() => readRelease(entry("- name: a\n  chart: cozy-{{ .x }}\n  namespace: ns"))).toThrow(/release a: chart is templated/);
+    expect(() => readRelease(entry("- name: a\n  chart: c\n  namespace: ns\n  {{- if .Values.x }}\n  privileged: true\n  {{- end }}"))).toThrow(/privileged is templated/);
+    expect(() => readRelease(entry("- name: a\n  chart: c\n  namespace: ns\n  dependsOn:\n  {{- if .Values.x }}\n  - b\n  {{- end }}"))).toThrow(/the release model cannot read it/);
+    expect(() => readRelease(entry("- name: a\n  namespace: ns"))).toThrow(/no chart or namespace/);
   });
 
   it("emits typed releases in upstream's field order and refuses template text in values", () => {

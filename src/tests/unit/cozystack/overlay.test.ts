@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { renderBundle } from "../../../bundles/index.js";
 import { bundlePath, capmoxPins, csiChartPin, ipamPins, overlayCharts, patchPath, renderOverlay, sha256, VendorError } from "../../../cozystack/index.js";
 import { testPlatformConfig } from "../../fixtures/platform-config.js";
+import { standInChart } from "../../support/stand-in-chart.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "overlay-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -51,8 +52,8 @@ describe("renderOverlay", () => {
   });
 
   it("is deterministic", async () => {
-    const a = await renderOverlay(config, bundle, { vendorDir: emptyVendor, missingUpstreamCharts: "stand-in" });
-    const b = await renderOverlay(config, bundle, { vendorDir: emptyVendor, missingUpstreamCharts: "stand-in" });
+    const a = await renderOverlay(config, bundle, { vendorDir: emptyVendor, standInChart });
+    const b = await renderOverlay(config, bundle, { vendorDir: emptyVendor, standInChart });
     expect([...a.keys()]).toEqual([...b.keys()]);
     for (const [k, v] of a) expect(Buffer.compare(Buffer.from(v), Buffer.from(b.get(k)!))).toBe(0);
   });
@@ -82,7 +83,7 @@ describe("renderOverlay", () => {
   });
 
   it("keeps credentials out of every file", async () => {
-    const files = await renderOverlay(config, bundle, { vendorDir: emptyVendor, missingUpstreamCharts: "stand-in" });
+    const files = await renderOverlay(config, bundle, { vendorDir: emptyVendor, standInChart });
     for (const [path, content] of files) {
       if (Buffer.isBuffer(content)) continue;
       expect({ path, hit: /token_secret:\s*[^\s<]/.test(content) || /PROXMOX_SECRET=[^<]/.test(content) }).toEqual({ path, hit: false });
@@ -97,7 +98,9 @@ describe("renderOverlay", () => {
     });
   });
 
-  it("refuses a bundle that does not render", async () => {
-    await expect(renderOverlay(config, "releases: [", { vendorDir: emptyVendor })).rejects.toThrow(/the bundle does not render/);
+  it("refuses a bundle whose releases cannot be read", async () => {
+    await expect(renderOverlay(config, "releases: [", { vendorDir: emptyVendor })).rejects.toThrow(/the bundle cannot be read: [\s\S]*no top-level releases/);
+    const templated = "releases:\n- name: a\n  chart: cozy-{{ .x }}\n  namespace: n\n";
+    await expect(renderOverlay(config, templated, { vendorDir: emptyVendor })).rejects.toThrow(/release a: chart is templated/);
   });
 });

@@ -37,6 +37,8 @@ const widgetCrd = {
                   { rule: "self.size == oldSelf.size", message: "immutable" },
                 ],
                 properties: {
+                  // A Kubernetes CEL library function the evaluator lacks.
+                  quota: { type: "string", "x-kubernetes-validations": [{ rule: "quantity(self).isLessThan(quantity('10Gi'))", message: "quota too big" }] },
                   size: { "x-kubernetes-int-or-string": true, anyOf: [{ type: "integer" }, { type: "string", pattern: "^\\d+%$" }] },
                   full: { type: "boolean", default: true },
                   format: { type: "string", enum: ["raw", "qcow2"] },
@@ -127,6 +129,15 @@ describe("validateObjects with Kubernetes schema extensions", () => {
   it("runs CEL rules after defaulting, and skips transition rules", () => {
     expect(check(widget({ size: 1, format: "raw" }))).toEqual([]); // full defaults to true
     expect(messages(widget({ size: 1, full: false, format: "raw" }))).toEqual(["spec: format needs full"]);
+  });
+
+  it("reports a CEL rule it cannot evaluate as unchecked, never as passed", () => {
+    const issues = check(widget({ size: 1, quota: "1Gi" }));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ path: "spec.quota", unchecked: true });
+    expect(issues[0]!.message).toMatch(/^CEL rule not checked \(the validator cannot (evaluate|parse) it: .+\): quantity\(self\)\.isLessThan\(quantity\('10Gi'\)\)$/);
+    // Rules it can run still pass or fail as before, and carry no mark.
+    expect(check(widget({ size: 1, full: false, format: "raw" }))[0]).not.toHaveProperty("unchecked");
   });
 
   it("requires metadata.name, apiVersion and kind", () => {

@@ -4,9 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { cacheDir, referencePath } from "../../paths.js";
+import { join } from "node:path";
+import { cacheDir, referencePath, repoRoot } from "../../paths.js";
 import type { ChartPin, FilePin } from "./pins.js";
 
 export class VendorError extends Error {
@@ -35,8 +34,8 @@ export function verifySha256(data: Buffer, expected: string, what: string): void
   }
 }
 
-/** The lock file of chart sums, committed next to this module. */
-export const chartLockPath = (): string => join(dirname(fileURLToPath(import.meta.url)), "charts.lock.json");
+/** The lock file of chart sums, committed next to this module's source (also when run compiled from build/). */
+export const chartLockPath = (): string => join(repoRoot, "src", "cozystack", "artifacts", "charts.lock.json");
 
 /** `charts/<name>-<version>.tgz` → sha256, as recorded by the vendor step. */
 export function readChartLock(path = chartLockPath()): Record<string, string> {

@@ -7,8 +7,8 @@
  * controller Deployment's volumes and mounts, and the StorageClasses. Every object carries
  * the annotation `paas-proxmox/stand-in: "true"`; they are no substitute for the real charts.
  */
-import { chartYaml, yamlText, type ChartFiles } from "./files.js";
-import type { ChartPin } from "../vendor/pins.js";
+import { chartYaml, yamlText, type ChartFiles } from "../../cozystack/charts/files.js";
+import type { ChartPin } from "../../cozystack/artifacts/pins.js";
 
 export const standInVersion = "0.0.0-stand-in";
 
