@@ -6,22 +6,28 @@
  * rest still run; the exit code is 1 if any failed.
  */
 import { readdir } from "node:fs/promises";
-import { join, relative } from "node:path";
-import { pathToFileURL } from "node:url";
-import { repoRoot } from "../src/paths.js";
+import { dirname, extname, join, relative, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 type Row = Record<string, string | number>;
 interface BenchModule {
   run: () => Promise<Row[]> | Row[];
 }
 
+/**
+ * Where the bench modules are: beside this script's own `src`, so the compiled bench
+ * (build/scripts/bench.js) runs build/src/**\/*.bench.js and `tsx scripts/bench.ts` the sources.
+ */
+const here = fileURLToPath(import.meta.url);
+const ext = extname(here);
+const srcRoot = join(dirname(here), "..", "src");
+
 async function benchModules(): Promise<string[]> {
-  const src = join(repoRoot, "src");
-  const entries = await readdir(src, { recursive: true });
+  const entries = await readdir(srcRoot, { recursive: true });
   return entries
-    .map((e) => join(src, e))
+    .map((e) => join(srcRoot, e))
     .filter((p) => !p.includes(`${join("capi", "imports")}`))
-    .filter((p) => (p.includes(join("tests", "bench")) && p.endsWith(".bench.ts")) || p.endsWith(`${"/"}bench.ts`))
+    .filter((p) => (p.includes(join("tests", "bench")) && p.endsWith(`.bench${ext}`)) || p.endsWith(`${sep}bench${ext}`))
     .sort();
 }
 
@@ -37,7 +43,7 @@ async function main(): Promise<number> {
   const filter = process.argv[2];
   let failed = 0;
   for (const file of await benchModules()) {
-    const name = relative(repoRoot, file);
+    const name = join("src", relative(srcRoot, file));
     if (filter && !name.includes(filter)) continue;
     console.log(`\n## ${name}\n`);
     try {

@@ -13,10 +13,12 @@ import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { execa } from "execa";
 import { stringify } from "yaml";
+// api.ts and kinds.ts directly, not src/capi/index.ts: the generator must not load the classes it generates.
+import { supportedApis } from "../src/capi/api.js";
 import { emittedKinds } from "../src/capi/kinds.js";
-import { crdVersion, findCrds, loadCrd, type CrdFile } from "../src/crds/catalog.js";
+import { crdVersion, findCrds, loadCrd, type CrdFile } from "../src/crds/index.js";
 import { repoRoot } from "../src/paths.js";
-import { getProfile, profileNames, type ApiVersions } from "../src/versions/index.js";
+import { getProfile, profileNames, type ApiVersions, type VersionsProfile } from "../src/versions/index.js";
 
 const target = join(repoRoot, "src", "capi", "imports");
 
@@ -27,11 +29,20 @@ interface ImportUnit {
   readonly crds: CrdFile[];
 }
 
-/** Which CRD files and versions to import: every emitted kind of every profile, once. */
+/**
+ * Profiles the constructs can emit (every API in src/capi/api.ts's supportedApis). A profile
+ * they refuse gets its imports in the change that teaches the constructs its shapes.
+ */
+function emittedProfiles(): VersionsProfile[] {
+  const keys = Object.keys(supportedApis) as (keyof ApiVersions)[];
+  return profileNames.map(getProfile).filter((profile) => keys.every((key) => supportedApis[key].includes(profile.api[key])));
+}
+
+/** Which CRD files and versions to import: every emitted kind of every emitted profile, once. */
 function importPlan(): ImportUnit[] {
   const units = new Map<string, ImportUnit>();
-  for (const profileName of profileNames) {
-    const profile = getProfile(profileName);
+  for (const profile of emittedProfiles()) {
+    const profileName = profile.name;
     for (const key of Object.keys(emittedKinds) as (keyof ApiVersions)[]) {
       const [group = "", version = ""] = profile.api[key].split("/");
       const source = profile.crdSources[key];

@@ -6,8 +6,18 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The repository root: the folder that holds package.json. */
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/**
+ * The repository root: the nearest folder above this module that holds package.json. The
+ * same from the TypeScript sources (src/paths.ts) and the compiled copy (build/src/paths.js).
+ */
+export const repoRoot = findRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`package.json not found in ${from} or any folder above it`);
+  }
+}
 
 /** Local cache for tools, built binaries and fetched reference data (git-ignored). */
 export const cacheDir = join(repoRoot, ".cache");

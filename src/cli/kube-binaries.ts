@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { ensureBinary, kubeBinarySpecs, updateConsumerModule, type GoBinarySpec } from "../kube/index.js";
-import { controllerSpecs } from "../mgmt/binaries.js";
+import { controllerSpecs } from "../mgmt/index.js";
 
 export async function kubeBinariesMain(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({

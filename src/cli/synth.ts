@@ -14,7 +14,7 @@ import { renderTenants } from "../capi/index.js";
 import { configJsonSchema, ConfigError, loadConfig, printConfig, type PlatformConfig } from "../config/index.js";
 import { renderOverlay, upstreamChartStatus } from "../cozystack/index.js";
 import { renderTenantResources } from "../cozystack/app/index.js";
-import { formatValidationIssues, validateObjects, type ValidationIssue } from "../crds/index.js";
+import type { ValidationIssue } from "../crds/index.js";
 import { repoRoot } from "../paths.js";
 import { writeOutputs, type OutputPlan } from "./atomic-write.js";
 
@@ -55,8 +55,9 @@ export class OutputValidationError extends Error {
   override readonly name = "OutputValidationError";
   readonly issues: readonly ValidationIssue[];
 
-  constructor(issues: readonly ValidationIssue[]) {
-    super(`generated objects fail strict validation against their CRDs (${issues.length}):\n${formatValidationIssues(issues)}`);
+  /** `formatted`: the issues as formatValidationIssues prints them. */
+  constructor(issues: readonly ValidationIssue[], formatted: string) {
+    super(`generated objects fail strict validation against their CRDs (${issues.length}):\n${formatted}`);
     this.issues = issues;
   }
 }
@@ -70,8 +71,13 @@ export async function renderAll(config: PlatformConfig): Promise<SynthOutput> {
   return { tenants, apps: renderTenantResources(config), bundle, overlay, schema };
 }
 
-/** Strict validation of the tenant files as written (parsed back from their YAML). */
-export function checkTenants(tenants: ReadonlyMap<string, string>, config: PlatformConfig): ValidationIssue[] {
+/**
+ * Strict validation of the tenant files as written (parsed back from their YAML). The CRD
+ * validator (ajv, CEL, the pinned CRDs) loads here, on first use, so a synth without --check
+ * does not pay for it at start-up.
+ */
+export async function checkTenants(tenants: ReadonlyMap<string, string>, config: PlatformConfig): Promise<ValidationIssue[]> {
+  const { validateObjects } = await import("../crds/index.js");
   const objects = [...tenants.values()].flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as unknown));
   return validateObjects(objects, { profile: config.profile });
 }
@@ -80,8 +86,11 @@ export function checkTenants(tenants: ReadonlyMap<string, string>, config: Platf
 export async function synth(config: PlatformConfig, options: SynthOptions): Promise<string[]> {
   const output = await renderAll(config);
   if (options.check) {
-    const issues = checkTenants(output.tenants, config);
-    if (issues.length > 0) throw new OutputValidationError(issues);
+    const issues = await checkTenants(output.tenants, config);
+    if (issues.length > 0) {
+      const { formatValidationIssues } = await import("../crds/index.js");
+      throw new OutputValidationError(issues, formatValidationIssues(issues));
+    }
   }
   const plan: OutputPlan = {
     outDir: options.outDir,

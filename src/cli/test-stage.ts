@@ -18,16 +18,19 @@ import {
 import { UsageError, abortOnSignals, openSession, outputStyle } from "./proxmox-session.js";
 import { kubeconfigPathOf, managementInput } from "./management.js";
 
-export const testStageUsage = `usage: npm run test:stage -- <N|all> [--config <file>] [--kubeconfig <file>] [--output json|junit]... [--report-dir <dir>] [--keep-going]
+export const testStageUsage = `usage: npm run test:stage -- <N|all> [--config <file>] [--kubeconfig <file>] [--tenant-kubeconfig <file>] [--output json|junit]... [--report-dir <dir>] [--keep-going]
 
   <N|all>           stage number (${stageCatalog.map((s) => `${s.number}${s.implemented ? "" : "*"}`).join(", ")}; * = not implemented yet) or all
   --config <file>   platform.yaml (default: the built-in config, which matches \`npm run lab\`)
-  --kubeconfig <f>  the management cluster for stage 3 (default: KUBECONFIG)
+  --kubeconfig <f>  the management cluster for stages 3, 4 and 7 (default: KUBECONFIG)
+  --tenant-kubeconfig <f>
+                    a tenant cluster whose workers are Proxmox VMs, for stages 5 to 7 (default: TENANT_KUBECONFIG)
   --output <fmt>    also write a report: json or junit (repeat or comma-separate for both)
   --report-dir <d>  where reports go (default: reports)
   --keep-going      with all: run later stages after a failed one
 
 Connection overrides: PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET, PROXMOX_CA_FILE, PROXMOX_FINGERPRINT, PROXMOX_INSECURE.
+Stages 5-7: TENANT_STORAGE_CLASS (default proxmox-csi), MONITORING_NAMESPACE (default tenant-root), PROBE_IMAGE (default busybox:1.36).
 Exit codes: 0 all checks passed, 1 a check failed, 2 usage or config error.`;
 
 export interface CliIo {
@@ -40,6 +43,7 @@ interface StageArgs {
   readonly selection: number[] | "all";
   readonly config?: string;
   readonly kubeconfig?: string;
+  readonly tenantKubeconfig?: string;
   readonly formats: ReportFormat[];
   readonly reportDir: string;
   readonly keepGoing: boolean;
@@ -65,6 +69,7 @@ function parseStageArgs(argv: readonly string[]): StageArgs | "help" {
       options: {
         config: { type: "string" },
         kubeconfig: { type: "string" },
+        "tenant-kubeconfig": { type: "string" },
         output: { type: "string", multiple: true },
         "report-dir": { type: "string" },
         "keep-going": { type: "boolean", default: false },
@@ -98,6 +103,7 @@ function parseStageArgs(argv: readonly string[]): StageArgs | "help" {
     selection,
     ...(values.config !== undefined ? { config: values.config } : {}),
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values["tenant-kubeconfig"] !== undefined ? { tenantKubeconfig: values["tenant-kubeconfig"] } : {}),
     formats,
     reportDir: values["report-dir"] ?? "reports",
     keepGoing: values["keep-going"],
@@ -136,7 +142,8 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
     () => process.exit(130),
   );
   say(session.summary);
-  const needsManagement = args.selection === "all" || args.selection.some((n) => n >= 3);
+  const needsManagement = args.selection === "all" || args.selection.some((n) => n === 3 || n === 4 || n === 7);
+  const needsTenant = args.selection === "all" || args.selection.some((n) => n >= 5 && n <= 7);
   const kubeconfig = needsManagement ? kubeconfigPathOf(args.kubeconfig, io.env) : undefined;
   let management;
   try {
@@ -152,6 +159,25 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
     return 2;
   }
   if (needsManagement) say(kubeconfig ? `management cluster: ${kubeconfig}` : "no management cluster (--kubeconfig or KUBECONFIG): stages 3 and 4 are not run");
+  let tenant;
+  if (needsTenant) {
+    // Loaded only when a stage needs it: stages 1 and 2 start without it.
+    const { tenantInput, tenantKubeconfigPathOf } = await import("../stages/tenant/input.js");
+    const path = tenantKubeconfigPathOf(args.tenantKubeconfig, io.env);
+    if (!path && args.selection !== "all") {
+      say(`test:stage: stage ${args.selection.join(", ")} needs a tenant cluster whose workers are Proxmox VMs: give --tenant-kubeconfig <file> or set TENANT_KUBECONFIG\n${testStageUsage}`);
+      session.api.close();
+      return 2;
+    }
+    try {
+      tenant = tenantInput(path, io.env);
+    } catch (error) {
+      say(`test:stage: ${(error as Error).message}`);
+      session.api.close();
+      return 2;
+    }
+    say(path ? `tenant cluster: ${path}` : "no tenant cluster (--tenant-kubeconfig or TENANT_KUBECONFIG): stages 5 to 7 are not run");
+  }
   try {
     const run = await runStages(
       args.selection,
@@ -165,6 +191,7 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
         onEvent: progress,
         secrets: session.secrets,
         ...(management ? { management } : {}),
+        ...(tenant ? { tenant } : {}),
       },
       { keepGoing: args.keepGoing },
     );

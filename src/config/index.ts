@@ -5,5 +5,5 @@ export { ConfigError, formatIssues, formatPath } from "./errors.js";
 export { checkConfigText, loadConfig, parseConfig, type LoadConfigOptions } from "./load.js";
 export { printConfig, toUserForm } from "./print.js";
 export { configJsonSchema } from "./schema.js";
-export { checkCredentials, resolveSecret, type Env } from "./secret.js";
+export { checkCredentials, resolveSecret, secretTextProblem, type Env } from "./secret.js";
 export { validateConfig } from "./validate.js";

@@ -6,8 +6,10 @@
  * src/stages, src/kube). Secrets are never values here: only where to read them from.
  */
 
-/** Name of a versions profile (see src/versions). */
-export type ProfileName = "cozystack-v0.37" | "upstream";
+import type { ProfileName } from "../versions/index.js";
+
+/** Name of a versions profile, defined with the profiles themselves (src/versions). */
+export type { ProfileName };
 
 /** How the Proxmox API's TLS certificate is checked. Exactly one mode applies. */
 export interface TlsConfig {

@@ -4,9 +4,9 @@
  * `PROXMOX_FINGERPRINT`, `PROXMOX_INSECURE`). Pure: the CLI passes the environment and a
  * file reader. Errors name the variable or config field and never show a secret.
  */
-import type { PlatformConfig, TlsConfig } from "../config/types.js";
-import { normalizeBaseUrl as clientBaseUrl, parseEnvBoolean, type EnvMap, type TlsOptions } from "../proxmox/index.js";
-import { normalizeBaseUrl } from "./stage1/url.js";
+import { secretTextProblem, type PlatformConfig, type TlsConfig } from "../config/index.js";
+import { normalizeBaseUrl, parseEnvBoolean, type EnvMap, type TlsOptions } from "../proxmox/index.js";
+import { stripApiPath } from "./stage1/url.js";
 
 export class ConnectionError extends Error {
   override readonly name = "ConnectionError";
@@ -87,18 +87,19 @@ export function resolveConnection(
   if (tokenId) overrides.push("PROXMOX_TOKEN");
   const configuredUrl = url ?? config.proxmox.url;
   const urlField = url ? "PROXMOX_URL" : "proxmox.url";
-  const base = normalizeBaseUrl(configuredUrl);
+  // A trailing /api2/json is stage 1's to report (check api.url, with the fix); anything else wrong fails here.
+  const base = stripApiPath(configuredUrl);
   try {
-    clientBaseUrl(base, urlField);
+    normalizeBaseUrl(base, urlField);
   } catch (error) {
     throw new ConnectionError(urlField, (error as Error).message.replace(/^[^:]+: /, ""));
   }
 
   const secretSource = config.proxmox.secret;
-  let secret = set(env, "PROXMOX_SECRET");
-  if (secret) overrides.push("PROXMOX_SECRET");
   const envName = secretSource.env ?? "PROXMOX_SECRET";
-  secret ??= set(env, envName);
+  const secretVariable = [...new Set(["PROXMOX_SECRET", envName])].find((name) => set(env, name));
+  if (secretVariable === "PROXMOX_SECRET") overrides.push("PROXMOX_SECRET");
+  let secret = secretVariable === undefined ? undefined : set(env, secretVariable);
   if (!secret && secretSource.file) {
     try {
       secret = readFile(secretSource.file).trim() || undefined;
@@ -113,6 +114,9 @@ export function resolveConnection(
       `no API token secret: set PROXMOX_SECRET${envName !== "PROXMOX_SECRET" ? ` or ${envName}` : ""}${secretSource.file ? "" : ", or proxmox.secret.file in the config"}`,
     );
   }
+  // refused here, naming where it came from: sent as a header, it would fail as "Invalid character in header content"
+  const problem = secretTextProblem(secret);
+  if (problem) throw new ConnectionError(secretVariable ?? "proxmox.secret.file", problem.replace(/^gives/, "holds"));
   const tls = effectiveTls(config.proxmox.tls, env, overrides);
   const effectiveToken = tokenId ?? config.proxmox.tokenId;
   return {

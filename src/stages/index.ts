@@ -7,7 +7,7 @@ export { runChecks, redact, toCheckResult, type CheckSpec, type RunEvent, type R
 export { criteria, defaultTimeouts, formatDuration, parseDuration, resolveTimeouts, TimeoutConfigError, type TimeoutKey, type Timeouts } from "./timeouts.js";
 export { StageContext, majorOf, type StageInput } from "./input.js";
 export { failedChecks, isImplemented, runStage, runStages, stageCatalog, type ImplementedStage, type StageInfo } from "./registry.js";
-export { normalizeBaseUrl, checkUrl } from "./stage1/url.js";
+export { stripApiPath, checkUrl } from "./stage1/url.js";
 export { renderJson, JSON_REPORT_FORMAT } from "./reporters/json.js";
 export { renderJunit, xmlEscape } from "./reporters/junit.js";
 export { createProgress, renderTable, type TerminalOptions } from "./reporters/terminal.js";

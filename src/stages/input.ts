@@ -6,6 +6,7 @@ import type { PlatformConfig } from "../config/types.js";
 import type { KubeClient } from "../kube/client.js";
 import type { ClusterResource, ClusterStatusEntry, ProxmoxApi, PveVersion, TlsOptions } from "../proxmox/index.js";
 import type { RunListener } from "./runner.js";
+import type { TenantInput } from "./tenant/input.js";
 import type { Timeouts } from "./timeouts.js";
 
 /** Input of stages 1 and 2 (and what bootstrap hands `runStage(1, …)` as its preflight). */
@@ -25,6 +26,8 @@ export interface StageInput {
   readonly secrets?: readonly string[];
   /** Stages 3 and 4: the management cluster, and what capmox's credentials Secret is made of. */
   readonly management?: ManagementInput;
+  /** Stages 5 to 7: the tenant cluster whose workers are Proxmox VMs. */
+  readonly tenant?: TenantInput;
 }
 
 /** The management cluster a stage 3 run works in. */

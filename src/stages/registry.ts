@@ -11,6 +11,7 @@ import { STAGE3_TITLE, Stage3Run, stage3Checks } from "./stage3/index.js";
 import { STAGE4_TITLE, STAGE4_WORKERS, Stage4Run, stage4Checks } from "./stage4/index.js";
 import { stageVerdict } from "./model.js";
 import { toCheckResult } from "./runner.js";
+import { notRunnableReason } from "./tenant/input.js";
 
 export interface StageInfo {
   readonly number: number;
@@ -18,19 +19,19 @@ export interface StageInfo {
   readonly implemented: boolean;
 }
 
-/** All stages of docs/validation-stages.md; 1 to 4 are implemented so far. */
+/** All stages of docs/validation-stages.md; 1 to 7 are implemented so far. */
 export const stageCatalog: readonly StageInfo[] = [
   { number: 1, title: STAGE1_TITLE, implemented: true },
   { number: 2, title: STAGE2_TITLE, implemented: true },
   { number: 3, title: STAGE3_TITLE, implemented: true },
   { number: 4, title: STAGE4_TITLE, implemented: true },
-  { number: 5, title: "CSI storage", implemented: false },
-  { number: 6, title: "Network policies", implemented: false },
-  { number: 7, title: "Monitoring", implemented: false },
+  { number: 5, title: "CSI storage", implemented: true },
+  { number: 6, title: "Network policies", implemented: true },
+  { number: 7, title: "Monitoring", implemented: true },
   { number: 8, title: "End to end", implemented: false },
 ];
 
-export type ImplementedStage = 1 | 2 | 3 | 4;
+export type ImplementedStage = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 export function isImplemented(n: number): n is ImplementedStage {
   return stageCatalog.some((s) => s.number === n && s.implemented);
@@ -50,36 +51,73 @@ export function runStage(n: ImplementedStage, input: StageInput): Promise<StageR
   };
   if (n === 1) return runChecks(1, STAGE1_TITLE, stage1Checks(), ctx, options);
   if (n === 2) return runChecks(2, STAGE2_TITLE, stage2Checks(input.config.proxmox.allowedNodes), ctx, options);
+  if (n === 5 || n === 6 || n === 7) return runTenantStage(n, input, ctx, options);
   if (!input.management) throw new Error(`stage ${n} needs input.management (the management cluster)`);
+  const tenantCleanup = (run: Stage3Run) => (): Promise<string[]> => {
+    const p = input.config.proxmox;
+    return run.cleanup(input.api, p.isoStorage, p.allowedNodes, input.timeouts["capi.delete"]);
+  };
   if (n === 3) {
     const run = new Stage3Run(input.management, input.config);
-    return withCleanup(run, input, () => runChecks(3, STAGE3_TITLE, stage3Checks(run), ctx, options));
+    return withCleanup(tenantCleanup(run), tenantCleanupCheck, input, () => runChecks(3, STAGE3_TITLE, stage3Checks(run), ctx, options));
   }
   const run = new Stage3Run(input.management, input.config, STAGE4_WORKERS);
-  return withCleanup(run, input, () => runChecks(4, STAGE4_TITLE, stage4Checks(new Stage4Run(run)), ctx, options));
+  return withCleanup(tenantCleanup(run), tenantCleanupCheck, input, () => runChecks(4, STAGE4_TITLE, stage4Checks(new Stage4Run(run)), ctx, options));
+}
+
+const tenantCleanupCheck = { id: "tenant.cleanup", title: "nothing of the test tenant is left" };
+const workloadCleanupCheck = { id: "workload.cleanup", title: "nothing of the test workloads is left" };
+
+/**
+ * Stages 5 to 7, in the tenant cluster. Their modules (cdk8s-plus among them) load only when
+ * one of them runs.
+ */
+async function runTenantStage(n: 5 | 6 | 7, input: StageInput, ctx: StageContext, options: Parameters<typeof runChecks>[4]): Promise<StageResult> {
+  const reason = notRunnableReason(n, Boolean(input.tenant), Boolean(input.management));
+  if (reason || !input.tenant) throw new Error(reason ?? `stage ${n} needs input.tenant`);
+  const tenant = input.tenant;
+  const limit = input.timeouts["workload.cleanup"];
+  const title = stageCatalog.find((s) => s.number === n)?.title ?? `stage ${n}`;
+  if (n === 5) {
+    const { Stage5Run, stage5Checks } = await import("./stage5/index.js");
+    const run = new Stage5Run(tenant);
+    return withCleanup(() => run.cleanup(input.api, limit), workloadCleanupCheck, input, () => runChecks(5, title, stage5Checks(run), ctx, options));
+  }
+  if (n === 6) {
+    const { Stage6Run, stage6Checks } = await import("./stage6/index.js");
+    const run = new Stage6Run(tenant);
+    return withCleanup(() => run.objects.cleanup(limit), workloadCleanupCheck, input, () => runChecks(6, title, stage6Checks(run), ctx, options));
+  }
+  const { Stage7Run, stage7Checks } = await import("./stage7/index.js");
+  const run = new Stage7Run(tenant, input.management!.client);
+  return withCleanup(() => run.objects.cleanup(limit), workloadCleanupCheck, input, () => runChecks(7, title, stage7Checks(run), ctx, options));
 }
 
 /**
- * A stage with a test tenant, and its cleanup: whatever the checks did (failed, timed out,
- * interrupted), the tenant is deleted and its VMs awaited; anything left is a failed
- * `tenant.cleanup`.
+ * A stage with test objects, and their cleanup: whatever the checks did (failed, timed out,
+ * interrupted), `cleanup` runs and returns what is left; anything left is a failed `check`
+ * (`tenant.cleanup` for a test tenant, `workload.cleanup` for test workloads).
  */
-async function withCleanup(run: Stage3Run, input: StageInput, checks: () => Promise<StageResult>): Promise<StageResult> {
+export async function withCleanup(
+  cleanup: () => Promise<string[]>,
+  check: { readonly id: string; readonly title: string },
+  input: Pick<StageInput, "secrets">,
+  checks: () => Promise<StageResult>,
+): Promise<StageResult> {
   let result: StageResult | undefined;
   try {
     result = await checks();
   } finally {
     const started = performance.now();
-    const p = input.config.proxmox;
-    const problems = await run.cleanup(input.api, p.isoStorage, p.allowedNodes, input.timeouts["capi.delete"]).catch((e: unknown) => [`cleanup failed: ${(e as Error).message}`]);
+    const problems = await cleanup().catch((e: unknown) => [`cleanup failed: ${(e as Error).message}`]);
     if (result && problems.length > 0) {
-      const check = toCheckResult(
-        { id: "tenant.cleanup", title: "nothing of the test tenant is left" },
+      const failed = toCheckResult(
+        check,
         { verdict: "failed", reason: problems.join("; "), fix: "remove what is named above" },
         performance.now() - started,
         input.secrets,
       );
-      result = { ...result, checks: [...result.checks, check], verdict: stageVerdict([...result.checks, check]) };
+      result = { ...result, checks: [...result.checks, failed], verdict: stageVerdict([...result.checks, failed]) };
     }
   }
   return result;
@@ -112,7 +150,9 @@ export async function runStages(
       stages.push(placeholder(info, "not-implemented", `stage ${n} (${info.title}) is not implemented yet: it was not run and does not count as passed`));
     } else if (stoppedBy !== undefined) {
       stages.push(placeholder(info, "not-run", `not run because stage ${stoppedBy} failed (use --keep-going to run it anyway)`));
-    } else if (n >= 3 && !input.management) {
+    } else if (n >= 5 && notRunnableReason(n, Boolean(input.tenant), Boolean(input.management))) {
+      stages.push(placeholder(info, "not-run", notRunnableReason(n, Boolean(input.tenant), Boolean(input.management)) as string));
+    } else if (n >= 3 && n < 5 && !input.management) {
       stages.push(placeholder(info, "not-run", `not run: stage ${n} needs the management cluster (--kubeconfig or KUBECONFIG); it does not count as passed`));
     } else if (input.signal?.aborted) {
       stages.push(placeholder(info, "not-run", "not run: the run was interrupted"));

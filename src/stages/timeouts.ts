@@ -46,12 +46,31 @@ export const defaultTimeouts = {
   /** Stage 3: deleting the test tenant until its VMs and ISOs are gone in Proxmox. */
   "capi.delete": 300_000,
 
+  /** Stage 5: the test PVC bound and its volume in Proxmox (upstream's CSI test allows 300 s). */
+  "csi.bind": 300_000,
+  /** Stage 5: the writer pod ended and the reader pod Ready (image pull, attach, mount). */
+  "csi.pod": 240_000,
+  /** Stage 5: pods and PVC deleted until the PV is gone and the disk checked in Proxmox. */
+  "csi.delete": 180_000,
+  /** Stages 6 and 7: test server pods Ready (image pull included). */
+  "workload.ready": 180_000,
+  /** Stage 6: one network policy check, its probe pods and the policy taking effect. */
+  "netpol.probe": 180_000,
+  /** Stage 6: the LoadBalancer Service gets an address, and the address answers. */
+  "lb.address": 120_000,
+  /** Stage 7: a new pod's metrics appear in the metrics stack (a few scrape intervals). */
+  "metrics.appear": 300_000,
+  /** Stages 5 to 7: deleting the run's namespaces until they are gone. */
+  "workload.cleanup": 180_000,
+
   /** Poll interval for task status. */
   "poll.task": 500,
   /** Poll interval for the guest agent. */
   "poll.agent": 2_000,
   /** Pause between retries of a failed cleanup or a transient API error. */
   "poll.retry": 1_000,
+  /** Interval between queries while waiting for metrics to appear (queries, not watches: a metrics API has no watch). */
+  "poll.metrics": 10_000,
 } as const;
 
 export type TimeoutKey = keyof typeof defaultTimeouts;

@@ -3,7 +3,9 @@
  * from them. Pure data; callers ask for a profile by name and never test the name itself,
  * so a second profile is a new entry here, not a change in the constructs.
  */
-import type { ProfileName } from "../config/types.js";
+
+/** Name of a versions profile: a key of the table below. src/config re-exports it for the platform config. */
+export type ProfileName = "cozystack-v0.37" | "upstream";
 
 /** apiVersion strings the generator emits under a profile. */
 export interface ApiVersions {

@@ -5,7 +5,7 @@
  * a check with its time; the time from clone to ready is compared with the 5-minute
  * criterion. Cleanup runs whatever happens, including after the signal aborts the run.
  */
-import type { PlatformConfig } from "../config/types.js";
+import type { PlatformConfig } from "../config/index.js";
 import { ProxmoxApiError, type ProxmoxApi, type QemuConfig } from "../proxmox/index.js";
 import {
   type CheckOutcome,

@@ -13,7 +13,7 @@
  * its namespace is the one the bundle gives that release.
  */
 import { credentialsSecretName } from "../../capi/index.js";
-import type { PlatformConfig } from "../../config/types.js";
+import type { PlatformConfig } from "../../config/index.js";
 import { capmoxConfigSecret, ccmCredentialsSecret, csiCredentialsSecret, proxmoxCaConfigMap } from "../../cozystack/index.js";
 import type { KubeObject } from "../object.js";
 

@@ -3,7 +3,7 @@
  * checks of stage 1 pass (injected; skippable), and the config yields a bundle. Every check
  * runs (unless it depends on one that failed) so the user sees all problems at once.
  */
-import type { PlatformConfig } from "../../config/types.js";
+import type { PlatformConfig } from "../../config/index.js";
 import type { KubeClient } from "../client.js";
 
 /** Kubernetes minor versions CozyStack v0.37 runs its management cluster on. */

@@ -5,8 +5,12 @@
  */
 import { type CheckOutcome, fail, pass } from "../model.js";
 
-/** The URL without a trailing `/api2/json` (or `/api2/json/`) and without a trailing slash. */
-export function normalizeBaseUrl(url: string): string {
+/**
+ * The URL without a trailing `/api2/json` (or `/api2/json/`) and without a trailing slash; never
+ * throws. It only trims text, for the fix a check suggests and so that stage 1 can report such a
+ * URL as a failed check. Validating a base URL is src/proxmox's `normalizeBaseUrl`.
+ */
+export function stripApiPath(url: string): string {
   return url.trim().replace(/\/+$/, "").replace(/\/api2\/(json|extjs|html)$/i, "").replace(/\/+$/, "");
 }
 
@@ -31,8 +35,8 @@ export function checkUrl(url: string): CheckOutcome {
   }
   if (/\/api2\/(json|extjs|html)\/?$/i.test(parsed.pathname)) {
     return fail(
-      `the URL ends in ${parsed.pathname.replace(/\/$/, "")}; capmox appends /api2/json itself, so it would call ${normalizeBaseUrl(url)}/api2/json/api2/json/… and get 501 for every request`,
-      fixUrl(normalizeBaseUrl(url)),
+      `the URL ends in ${parsed.pathname.replace(/\/$/, "")}; capmox appends /api2/json itself, so it would call ${stripApiPath(url)}/api2/json/api2/json/… and get 501 for every request`,
+      fixUrl(stripApiPath(url)),
     );
   }
   if (parsed.pathname !== "/" && parsed.pathname !== "") {

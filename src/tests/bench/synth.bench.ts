@@ -106,12 +106,13 @@ async function cliRows(): Promise<Record<string, string | number>[]> {
   return withTemp(async (dir) => {
     const file = join(dir, "platform.yaml");
     await writeFile(file, printConfig(manyTenants(100)));
+    // What `npm run synth` starts (without npm's own start-up), so build/ is compiled if stale.
     const ms = await timed(() =>
-      execa(join(repoRoot, "node_modules", ".bin", "tsx"), ["scripts/synth.ts", "--config", file, "--out", join(dir, "out"), "--bundle", join(dir, "bundle.yaml")], {
+      execa(process.execPath, ["--import", "./scripts/build.mjs", "build/scripts/synth.js", "--config", file, "--out", join(dir, "out"), "--bundle", join(dir, "bundle.yaml")], {
         cwd: repoRoot,
       }),
     );
-    return [{ measure: "npm run synth as a new process, 100 tenants (tsx start-up included)", ms: Math.round(ms), target: "< 5000 ms", status: ms < 5000 ? "ok" : "MISSED" }];
+    return [{ measure: "synth CLI as a new process (compiled), 100 tenants", ms: Math.round(ms), target: "< 5000 ms", status: ms < 5000 ? "ok" : "MISSED" }];
   });
 }
 

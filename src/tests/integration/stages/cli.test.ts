@@ -111,29 +111,32 @@ describe("npm run test:stage", () => {
     expect(junit.suites[0]?.cases.find((c) => c.name.startsWith("api.tls"))?.properties).toEqual({ verdict: "warning" });
   });
 
-  it("all: stages 1 and 2 pass, 3 and 4 are not run without a management cluster, 5 to 8 are reported as not implemented (JSON and JUnit)", async () => {
+  it("all: stages 1 and 2 pass, 3 and 4 are not run without a management cluster, 5 to 7 not without a tenant cluster, 8 is reported as not implemented (JSON and JUnit)", async () => {
     lab = await startLab();
     const config = join(dir, "platform.yaml");
     await writeFile(config, printConfig(labConfig(lab)));
     const env = { PROXMOX_SECRET: lab.tokens.admin.secret, CI: "1", PATH: process.env.PATH ?? "" };
     const result = await testStage(["all", "--config", config, "--output", "json,junit", "--report-dir", dir], env);
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toContain("Not implemented yet (not run, not counted as passed): stage 5, 6, 7, 8");
+    expect(result.stdout).toContain("Not implemented yet (not run, not counted as passed): stage 8");
     expect(result.stderr).toContain("no management cluster (--kubeconfig or KUBECONFIG): stages 3 and 4 are not run");
+    expect(result.stderr).toContain("no tenant cluster (--tenant-kubeconfig or TENANT_KUBECONFIG): stages 5 to 7 are not run");
     const json = JSON.parse(await readFile(join(dir, "stages.json"), "utf8")) as { ok: boolean; stages: { stage: number; verdict: string }[] };
     expect(json.stages.map((s) => [s.stage, s.verdict])).toEqual([
       [1, "passed"],
       [2, "passed"],
       [3, "not-run"],
       [4, "not-run"],
-      ...[5, 6, 7, 8].map((n) => [n, "not-implemented"]),
+      ...[5, 6, 7].map((n) => [n, "not-run"]),
+      [8, "not-implemented"],
     ]);
     const report = parseJunit(await readFile(join(dir, "stages.junit.xml"), "utf8"));
     expect(report.suites).toHaveLength(8);
     expect(report.attributes.failures).toBe("0");
     expect(report.suites[2]?.cases.map((c) => c.skipped)).toEqual([expect.stringContaining("needs the management cluster")]);
     expect(report.suites[3]?.cases.map((c) => c.skipped)).toEqual([expect.stringContaining("needs the management cluster")]);
-    expect(report.suites.slice(4).every((s) => s.cases.length === 1 && s.cases[0]?.skipped?.includes("not implemented"))).toBe(true);
+    expect(report.suites.slice(4, 7).every((s) => s.cases.length === 1 && s.cases[0]?.skipped?.includes("not runnable here: stage"))).toBe(true);
+    expect(report.suites[7]?.cases.map((c) => c.skipped)).toEqual([expect.stringContaining("not implemented")]);
   });
 
   it("exit 1 when a check fails, 2 for usage and config errors", async () => {
@@ -143,7 +146,7 @@ describe("npm run test:stage", () => {
     expect(wrongSecret.exitCode).toBe(1);
     expect(wrongSecret.stdout).toContain("FAIL  api.auth");
     const usage = await Promise.all([
-      testStage(["5"], env),
+      testStage(["8"], env),
       testStage(["9"], env),
       testStage([], env),
       testStage(["1", "--output", "xml"], env),
@@ -151,7 +154,10 @@ describe("npm run test:stage", () => {
       testStage(["1"], { ...env, PROXMOX_INSECURE: "perhaps" }),
     ]);
     expect(usage.map((r) => r.exitCode)).toEqual([2, 2, 2, 2, 2, 2]);
-    expect(usage[0]?.stderr).toContain("stage 5 (CSI storage) is not implemented yet; implemented: 1, 2, 3, 4");
+    expect(usage[0]?.stderr).toContain("stage 8 (End to end) is not implemented yet; implemented: 1, 2, 3, 4, 5, 6, 7");
+    const noTenant = await testStage(["5"], { ...env, TENANT_KUBECONFIG: "" });
+    expect(noTenant.exitCode).toBe(2);
+    expect(noTenant.stderr).toContain("stage 5 needs a tenant cluster whose workers are Proxmox VMs: give --tenant-kubeconfig <file> or set TENANT_KUBECONFIG");
     const noCluster = await testStage(["3"], { ...env, KUBECONFIG: "" });
     expect(noCluster.exitCode).toBe(2);
     expect(noCluster.stderr).toContain("stage 3 needs the management cluster: give --kubeconfig <file> or set KUBECONFIG");

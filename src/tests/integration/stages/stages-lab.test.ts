@@ -67,7 +67,8 @@ describe("stages 1 and 2 against the lab", () => {
       "api.latency",
     ]);
     expect(s2!.cases).toHaveLength(1 + 3 * 4 + 7);
-    expect(Number(s1!.properties["api.latency.p95Ms"])).toBeLessThan(2000);
+    // The figure is reported; how fast it is belongs to `npm run bench` (src/tests/bench/stages.bench.ts).
+    expect(s1!.properties["api.latency.p95Ms"]).toMatch(/^\d+(\.\d+)?$/);
     expect(s1!.properties["api.latency.samples"]).toBe("20");
     expect(s1!.properties["api.pve-version.version"]).toBe("9.1.1");
     expect(s2!.properties["stage.verdict"]).toBe("passed");

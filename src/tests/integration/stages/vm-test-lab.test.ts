@@ -73,7 +73,9 @@ describe("vm-test against the lab", () => {
     const perNode = ["clone", "configure", "resize", "start", "agent", "verify", "stop", "destroy", "cleanup", "creation-time"];
     expect(result.checks.map((c) => c.id)).toEqual(["vm.template", ...["pve1", "pve2", "pve3"].flatMap((n) => perNode.map((p) => `vm.${n}.${p}`))]);
     for (const node of ["pve1", "pve2", "pve3"]) {
-      expect(Number(result.figures[`${node}.creationMs`])).toBeLessThan(300_000);
+      // Clone to agent, phase by phase; how fast it is belongs to `npm run bench` (src/tests/bench/stages.bench.ts).
+      const phases = ["clone", "configure", "resize", "start", "agent"].map((p) => Number(result.figures[`${node}.${p}Ms`]));
+      expect(Number(result.figures[`${node}.creationMs`])).toBe(phases.reduce((a, b) => a + b, 0));
       expect(Number(result.figures[`${node}.cloneMs`])).toBeGreaterThan(0);
     }
     const vmids = result.checks.filter((c) => c.id.endsWith(".clone")).map((c) => c.figures.vmid);

@@ -60,6 +60,24 @@ describe("connection settings", () => {
     expect(() => resolveConnection(base, {}, noFile)).toThrow("proxmox.secret: no API token secret: set PROXMOX_SECRET");
   });
 
+  it("refuses a non-ASCII secret naming where it came from, never showing it (not as 'Invalid character in header content')", () => {
+    const secret = "0b5f1a4e-ü-secret";
+    const fromEnv = (): unknown => resolveConnection(base, { PROXMOX_SECRET: secret }, noFile);
+    expect(fromEnv).toThrow(ConnectionError);
+    expect(fromEnv).toThrow(/^PROXMOX_SECRET: holds a secret with a non-ASCII character/);
+    const custom = withProxmox({ secret: { env: "MY_PVE_SECRET" } });
+    expect(() => resolveConnection(custom, { MY_PVE_SECRET: "a\u0007b" }, noFile)).toThrow(/^MY_PVE_SECRET: holds a secret with a control character/);
+    const fromFile = withProxmox({ secret: { file: "/run/secret" } });
+    let message = "";
+    try {
+      resolveConnection(fromFile, {}, () => `${secret}\n`);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^proxmox\.secret\.file: holds a secret with a non-ASCII character/);
+    expect(message).not.toContain("ü");
+  });
+
   it("refuses a URL that is not one, naming the variable", () => {
     expect(() => resolveConnection(base, { PROXMOX_URL: "pve1", PROXMOX_SECRET: "x" }, noFile)).toThrow(/^PROXMOX_URL: /);
   });

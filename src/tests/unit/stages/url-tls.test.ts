@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkUrl, normalizeBaseUrl } from "../../../stages/index.js";
+import { checkUrl, stripApiPath } from "../../../stages/index.js";
 import { judgeTls, type TlsProbe } from "../../../stages/stage1/tls.js";
 
 describe("URL check", () => {
@@ -30,9 +30,9 @@ describe("URL check", () => {
     expect(checkUrl("https://pve.example.com")).toMatchObject({ verdict: "passed", detail: expect.stringContaining("8006") });
   });
 
-  it("normalizes the base URL the client gets", () => {
-    expect(normalizeBaseUrl("https://pve:8006/api2/json/")).toBe("https://pve:8006");
-    expect(normalizeBaseUrl(" https://pve:8006/ ")).toBe("https://pve:8006");
+  it("strips /api2/json and trailing slashes for the base URL the client gets", () => {
+    expect(stripApiPath("https://pve:8006/api2/json/")).toBe("https://pve:8006");
+    expect(stripApiPath(" https://pve:8006/ ")).toBe("https://pve:8006");
   });
 });
 
