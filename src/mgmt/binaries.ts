@@ -19,6 +19,7 @@ import {
   type GoBinarySpec,
   type KubeBinaries,
 } from "../kube/binaries.js";
+import { cachedFluxBinaries, ensureFluxBinaries, fluxSpecs, type FluxBinaries } from "./flux-binaries.js";
 
 /** What CAPI's release build stamps (its Makefile's LDFLAGS); without it the manager reports v0.0.0. */
 function capiStamp(version: string): string[] {
@@ -69,7 +70,8 @@ export const ipamSpec: GoBinarySpec = {
   line: "v1.0.",
 };
 
-export const controllerSpecs: readonly GoBinarySpec[] = [capiCoreSpec, capiKubeadmSpec, capmoxSpec, ipamSpec];
+/** Every Go program of the management environment beyond Kubernetes (`npm run tools` builds them), Flux's included. */
+export const controllerSpecs: readonly GoBinarySpec[] = [capiCoreSpec, capiKubeadmSpec, capmoxSpec, ipamSpec, ...fluxSpecs];
 
 /** The four controller binaries of the management environment. */
 export interface ControllerBinaries {
@@ -91,7 +93,7 @@ export async function ensureControllerBinaries(options: BuildOptions = {}): Prom
 
 /** The cached builds (any Go version), or what is missing. Synchronous, for test collection. */
 export function cachedControllerBinaries(): ControllerBinaries | { readonly missing: string } {
-  const [capiCore, capiKubeadm, capmox, ipam] = controllerSpecs.map((spec) => cachedBinary(spec));
+  const [capiCore, capiKubeadm, capmox, ipam] = [capiCoreSpec, capiKubeadmSpec, capmoxSpec, ipamSpec].map((spec) => cachedBinary(spec));
   for (const built of [capiCore, capiKubeadm, capmox, ipam]) if (!built || !("path" in built)) return built as { missing: string };
   return { capiCore, capiKubeadm, capmox, ipam } as ControllerBinaries;
 }
@@ -100,13 +102,15 @@ export function cachedControllerBinaries(): ControllerBinaries | { readonly miss
 export interface MgmtBinaries {
   readonly kube: KubeBinaries & { readonly kubeControllerManager: BuiltBinary };
   readonly controllers: ControllerBinaries;
+  /** helm-controller and controller-gen (flux-binaries.ts). */
+  readonly flux: FluxBinaries;
 }
 
 /** Builds (or reuses) every binary of the management environment. */
 export async function ensureMgmtBinaries(options: BuildOptions = {}): Promise<MgmtBinaries> {
   const kube = await ensureKubeBinaries(options);
   const kubeControllerManager = await ensureBinary(kubeControllerManagerSpec, options);
-  return { kube: { ...kube, kubeControllerManager }, controllers: await ensureControllerBinaries(options) };
+  return { kube: { ...kube, kubeControllerManager }, controllers: await ensureControllerBinaries(options), flux: await ensureFluxBinaries(options) };
 }
 
 /** The cached builds, or what is missing. Synchronous, for test collection. */
@@ -117,5 +121,7 @@ export function cachedMgmtBinaries(): MgmtBinaries | { readonly missing: string 
   if (!("path" in kubeControllerManager)) return kubeControllerManager;
   const controllers = cachedControllerBinaries();
   if ("missing" in controllers) return controllers;
-  return { kube: { ...kube, kubeControllerManager }, controllers };
+  const flux = cachedFluxBinaries();
+  if ("missing" in flux) return flux;
+  return { kube: { ...kube, kubeControllerManager }, controllers, flux };
 }

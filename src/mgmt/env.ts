@@ -8,6 +8,8 @@
  * 2. the CRDs and webhook configurations of the controllers that run (components.ts);
  * 3. the real CAPI core, kubeadm bootstrap, capmox and IPAM controllers (controllers.ts);
  * 4. the Kamaji stand-in (kamaji-stand-in.ts);
+ * 4b. with `fluxBinaries`: Flux's real helm-controller and the stand-ins for cozystack-api and
+ *    the source-controller, so a `Kubernetes` object becomes a tenant cluster (flux.ts);
  * 5. the lab as Proxmox, reached by capmox through each tenant's credentials Secret as
  *    `npm run bootstrap` writes it (TLS verified against the lab's certificate).
  * `stop()` stops everything in reverse order and removes every folder; processes also die
@@ -31,6 +33,11 @@ import type { ControllerBinaries } from "./binaries.js";
 import { managementComponents } from "./components.js";
 import { controllerPorts, startControllers, waitHealthy, type RunningController } from "./controllers.js";
 import { KamajiStandIn } from "./kamaji-stand-in.js";
+import { defaultConfig } from "../config/defaults.js";
+import type { FluxBinaries } from "./flux-binaries.js";
+import { fluxCrds, startFluxStandIns, startHelmController, type FluxStandIns } from "./flux.js";
+import { cozystackApiStandInName } from "./cozystack-api-stand-in.js";
+import { sourceControllerStandInName } from "./source-controller-stand-in.js";
 
 export const mgmtFieldManager = "cozy-proxmox-mgmt";
 
@@ -52,10 +59,10 @@ export interface LocalController {
   readonly standIn?: boolean;
 }
 
-function registryObjects(controllers: readonly RunningController[]): KubeObject[] {
+function registryObjects(controllers: readonly RunningController[], standIns: readonly string[]): KubeObject[] {
   const entries: LocalController[] = [
     ...controllers.map((c) => ({ name: c.name, version: c.version, ...(c.process.pid ? { pid: c.process.pid } : {}), healthUrl: c.healthUrl })),
-    { name: "kamaji-stand-in", version: "stand-in", pid: process.pid, standIn: true },
+    ...standIns.map((name) => ({ name, version: "stand-in", pid: process.pid, standIn: true })),
   ];
   return [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: localControllersRef.namespace } },
@@ -71,6 +78,10 @@ function registryObjects(controllers: readonly RunningController[]): KubeObject[
 export interface MgmtEnvOptions {
   readonly kubeBinaries: KubeBinaries & { readonly kubeControllerManager: { readonly path: string; readonly version: string } };
   readonly controllerBinaries: ControllerBinaries;
+  /** Run Flux's helm-controller and the cozystack-api and source-controller stand-ins. @default not run */
+  readonly fluxBinaries?: FluxBinaries;
+  /** The platform whose app chart and `Kubernetes` kind the Flux part serves. @default defaultConfig() */
+  readonly platform?: PlatformConfig;
   /** Also write the admin kubeconfig here (mode 0600), once everything is ready. */
   readonly kubeconfigPath?: string;
   /** Prepare these tenants (namespaces, credentials Secrets) before the environment counts as ready. @default none */
@@ -102,6 +113,8 @@ export interface MgmtEnv {
   /** The four controllers and kube-controller-manager, with their logs and health endpoints. */
   readonly controllers: readonly RunningController[];
   readonly kamaji: KamajiStandIn;
+  /** The cozystack-api and source-controller stand-ins (when `fluxBinaries` was given). */
+  readonly flux?: FluxStandIns;
   /** Namespaces and credentials Secrets of the config's tenants, pointed at the lab. */
   prepareTenants(config: PlatformConfig): Promise<void>;
   /** Settles when a process of the environment exits on its own. */
@@ -195,20 +208,31 @@ export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
     stack.push(() => kube.stop());
     const ports = await controllerPorts();
     const webhookCert = await issueServingCertificate(kube.servingCa, "cozy-proxmox-webhooks");
-    await installComponents(kube, managementComponents({ corePort: ports.coreWebhook, kubeadmPort: ports.kubeadmWebhook, caPem: kube.servingCa.certPem }));
+    const platform = options.platform ?? defaultConfig();
+    const fluxObjects = options.fluxBinaries ? await fluxCrds(options.fluxBinaries, platform, log) : [];
+    await installComponents(kube, [...managementComponents({ corePort: ports.coreWebhook, kubeadmPort: ports.kubeadmWebhook, caPem: kube.servingCa.certPem }), ...fluxObjects]);
     log("installed the CRDs and webhooks of CAPI v1.10.1 (core, kubeadm), the Kamaji provider, capmox and IPAM");
     const kcm = await startKubeControllerManager(kube, options.kubeBinaries.kubeControllerManager);
     stack.push(() => kcm.process.stop());
     const controllers = await startControllers({ binaries: options.controllerBinaries, dir: kube.dir, kubeconfigPath: kube.kubeconfigPath, ports, webhookCert });
     // Together: each may take its grace period to shut down.
     stack.push(async () => void (await Promise.all(controllers.map((c) => c.process.stop()))));
-    const all = [kcm, ...controllers];
+    const helm = options.fluxBinaries ? [await startHelmController(options.fluxBinaries.helmController, kube.dir, kube.kubeconfigPath)] : [];
+    stack.push(async () => void (await Promise.all(helm.map((c) => c.process.stop()))));
+    const all = [kcm, ...controllers, ...helm];
     await waitHealthy(all, options.startTimeoutMs ?? 120_000);
     log(`controllers healthy: ${all.map((c) => `${c.name} ${c.version}`).join(", ")}`);
     const kamaji = new KamajiStandIn({ client: kube.client, binaries: options.kubeBinaries, log, ...(options.tmpRoot ? { tmpRoot: options.tmpRoot } : {}) });
     kamaji.start();
     stack.push(() => kamaji.stop());
-    for (const object of registryObjects(all)) await kube.client.apply(object, { fieldManager: mgmtFieldManager });
+    let flux: FluxStandIns | undefined;
+    if (options.fluxBinaries) {
+      flux = await startFluxStandIns(kube.client, platform, log, options.tmpRoot);
+      stack.push(() => flux?.stop() ?? Promise.resolve());
+      log(`Flux: helm-controller ${options.fluxBinaries.helmController.version}, ${sourceControllerStandInName} at ${flux.source.url}, ${cozystackApiStandInName}`);
+    }
+    const standIns = ["kamaji-stand-in", ...(flux ? [cozystackApiStandInName, sourceControllerStandInName] : [])];
+    for (const object of registryObjects(all, standIns)) await kube.client.apply(object, { fieldManager: mgmtFieldManager });
     const labCredentials = labCredentialsOf(lab);
     const prepareTenants = async (config: PlatformConfig): Promise<void> => {
       for (const object of tenantObjects(config, labCredentials)) await kube.client.apply(object, { fieldManager: mgmtFieldManager });
@@ -227,6 +251,7 @@ export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
       labCredentials,
       controllers: all,
       kamaji,
+      ...(flux ? { flux } : {}),
       exited,
       prepareTenants,
       stop,

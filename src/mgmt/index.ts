@@ -7,3 +7,8 @@ export * from "./components.js";
 export * from "./controllers.js";
 export * from "./env.js";
 export * from "./kamaji-stand-in.js";
+export * from "./crd-schema.js";
+export * from "./cozystack-api-stand-in.js";
+export * from "./flux-binaries.js";
+export * from "./flux.js";
+export * from "./source-controller-stand-in.js";

@@ -32,6 +32,8 @@ export const describeMgmt: typeof describe = tier.available ? describe : (descri
 export interface UseMgmtEnvOptions {
   /** The lab's scenario. @default the environment's default (capmox timing) */
   readonly scenario?: Scenario;
+  /** Also run Flux's helm-controller and the cozystack-api and source-controller stand-ins. @default false */
+  readonly flux?: boolean;
 }
 
 /** Starts a management environment before the file's tests and stops it after them. */
@@ -40,7 +42,12 @@ export function useMgmtEnv(options: UseMgmtEnvOptions = {}): () => MgmtEnv {
   beforeAll(async () => {
     installSignalHandlers();
     const binaries = await ensureMgmtBinaries({ log: (line) => console.log(`[mgmt-env] ${line}`) });
-    env = await startMgmtEnv({ kubeBinaries: binaries.kube, controllerBinaries: binaries.controllers, ...(options.scenario ? { scenario: options.scenario } : {}) });
+    env = await startMgmtEnv({
+      kubeBinaries: binaries.kube,
+      controllerBinaries: binaries.controllers,
+      ...(options.flux ? { fluxBinaries: binaries.flux } : {}),
+      ...(options.scenario ? { scenario: options.scenario } : {}),
+    });
   }, 90 * 60 * 1000);
   afterAll(async () => {
     await env?.stop();

@@ -79,9 +79,11 @@ describeMgmt("npm run mgmt:up", () => {
       const out = started.output();
       expect(out).toMatch(/capmox v0\.7\.0 stands in for v0\.7\.7/);
       expect(out).toMatch(/kamaji-stand-in +\(a stand-in/);
+      expect(out).toMatch(/cozystack-api-stand-in, source-controller-stand-in \(stand-ins/);
       const client = clientFromKubeconfig(kubeconfig);
       const pids = await localPids(client);
-      expect(pids).toHaveLength(5);
+      // kube-controller-manager, CAPI core and kubeadm, capmox, IPAM, helm-controller.
+      expect(pids).toHaveLength(6);
 
       const demo = join(dir, "demo.yaml");
       writeFileSync(demo, renderTenants(defaultConfig()).get("demo.yaml") ?? "");
@@ -133,7 +135,7 @@ describeMgmt("npm run mgmt:up", () => {
       const second = startMgmtUp(kubeconfig);
       try {
         await ready(second, kubeconfig);
-        expect(await localPids(clientFromKubeconfig(kubeconfig))).toHaveLength(5);
+        expect(await localPids(clientFromKubeconfig(kubeconfig))).toHaveLength(6);
         second.child.kill("SIGTERM");
         expect(await second.exited).toBe(0);
       } finally {

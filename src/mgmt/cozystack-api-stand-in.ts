@@ -1,0 +1,172 @@
+/**
+ * cozystack-api stand-in. The real cozystack-api is an aggregated API server that serves
+ * each CozystackResourceDefinition's kind (here `apps.cozystack.io/v1alpha1 Kubernetes`)
+ * and stores it as a Flux HelmRelease; it cannot run here (its module is not served and it
+ * expects a whole CozyStack install). This stand-in plays only that part:
+ *
+ * - it serves the kind as a CRD whose schema is the definition's `openAPISchema` (the app
+ *   chart's values schema) made structural (crd-schema.ts), so the real API server
+ *   validates what users apply and names the field it refuses;
+ * - for every such object `<name>` in namespace X it applies the HelmRelease cozystack-api
+ *   makes (`convertApplicationToHelmRelease`): `<prefix><name>` in X, the definition's
+ *   chart and HelmRepository, version `>= 0.0.0-0`, reconcileStrategy Revision, interval
+ *   5m, install/upgrade remediation retries -1, `values = spec`, the definition's release
+ *   labels and the application labels. The HelmRelease is owned by the object, so deleting
+ *   it deletes the HelmRelease (the real kube-controller-manager's garbage collector),
+ *   where cozystack-api deletes it itself;
+ * - it copies the HelmRelease's Ready condition into the object's status, as cozystack-api
+ *   reports an application's state from its HelmRelease.
+ * It renders no chart and creates no cluster object: helm-controller, CAPI and capmox do.
+ */
+import type { KubeClient } from "../kube/client.js";
+import { inform } from "../kube/informer.js";
+import type { KubeObject } from "../kube/object.js";
+import { crdSchema, type JsonSchema } from "./crd-schema.js";
+
+export const cozystackApiStandInName = "cozystack-api-stand-in";
+const helmReleaseApiVersion = "helm.toolkit.fluxcd.io/v2";
+const appsGroup = "apps.cozystack.io";
+const appsVersion = "v1alpha1";
+
+/** The parts of a CozystackResourceDefinition the stand-in reads. */
+export interface ResourceDefinition {
+  readonly spec: {
+    readonly application: { readonly kind: string; readonly singular: string; readonly plural: string; readonly openAPISchema: string };
+    readonly release: {
+      readonly prefix: string;
+      readonly labels?: Readonly<Record<string, string>>;
+      readonly chart: { readonly name: string; readonly sourceRef: { readonly kind: string; readonly name: string; readonly namespace: string } };
+    };
+  };
+}
+
+/** The CRD that serves the definition's kind, its spec validated by the values schema. */
+export function applicationCrd(definition: ResourceDefinition): KubeObject {
+  const app = definition.spec.application;
+  const values = JSON.parse(app.openAPISchema) as JsonSchema;
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${app.plural}.${appsGroup}`, labels: { "cozy-proxmox.io/stand-in": cozystackApiStandInName } },
+    spec: {
+      group: appsGroup,
+      names: { kind: app.kind, listKind: `${app.kind}List`, singular: app.singular, plural: app.plural },
+      scope: "Namespaced",
+      versions: [
+        {
+          name: appsVersion,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              properties: {
+                apiVersion: { type: "string" },
+                kind: { type: "string" },
+                metadata: { type: "object" },
+                spec: crdSchema(values, "spec"),
+                status: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** The HelmRelease cozystack-api makes of an application object. */
+export function helmReleaseOf(definition: ResourceDefinition, app: KubeObject): KubeObject {
+  const release = definition.spec.release;
+  const userLabels = Object.fromEntries(Object.entries(app.metadata.labels ?? {}).map(([k, v]) => [`${appsGroup}-${k}`, v]));
+  return {
+    apiVersion: helmReleaseApiVersion,
+    kind: "HelmRelease",
+    metadata: {
+      name: `${release.prefix}${app.metadata.name}`,
+      namespace: app.metadata.namespace,
+      labels: {
+        ...userLabels,
+        ...(release.labels ?? {}),
+        [`${appsGroup}/application.kind`]: definition.spec.application.kind,
+        [`${appsGroup}/application.group`]: appsGroup,
+        [`${appsGroup}/application.name`]: app.metadata.name,
+      },
+      ownerReferences: [{ apiVersion: `${appsGroup}/${appsVersion}`, kind: definition.spec.application.kind, name: app.metadata.name, uid: app.metadata["uid"], controller: true }],
+    },
+    spec: {
+      interval: "5m",
+      chart: { spec: { chart: release.chart.name, version: ">= 0.0.0-0", reconcileStrategy: "Revision", sourceRef: { ...release.chart.sourceRef } } },
+      install: { remediation: { retries: -1 } },
+      upgrade: { remediation: { retries: -1 } },
+      values: app["spec"] ?? {},
+    },
+  };
+}
+
+export interface CozystackApiStandInOptions {
+  readonly client: KubeClient;
+  readonly definition: ResourceDefinition;
+  readonly log: (line: string) => void;
+}
+
+const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+const readyOf = (o: KubeObject): Record<string, unknown> | undefined =>
+  ((o["status"] as { conditions?: Array<Record<string, unknown>> } | undefined)?.conditions ?? []).find((c) => c["type"] === "Ready");
+
+export class CozystackApiStandIn {
+  private readonly abort = new AbortController();
+  private loops: Promise<unknown> | undefined;
+
+  constructor(private readonly options: CozystackApiStandInOptions) {}
+
+  /** The CRD to install before `start` (the environment waits for it to be Established). */
+  get crd(): KubeObject {
+    return applicationCrd(this.options.definition);
+  }
+
+  start(): void {
+    const kind = this.options.definition.spec.application.kind;
+    const onError = (e: unknown): void => this.log(`watch: ${(e as Error).message}`);
+    this.loops = Promise.all([
+      inform(this.options.client, `${appsGroup}/${appsVersion}`, kind, (o, deleted) => void (deleted ? undefined : this.run(`${kind} ${keyOf(o)}`, () => this.toHelmRelease(o))), { signal: this.abort.signal, onError }),
+      inform(this.options.client, helmReleaseApiVersion, "HelmRelease", (o, deleted) => void (deleted ? undefined : this.run(`HelmRelease ${keyOf(o)}`, () => this.reportStatus(o))), { signal: this.abort.signal, onError }),
+    ]);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loops;
+  }
+
+  private log(line: string): void {
+    this.options.log(`${cozystackApiStandInName}: ${line}`);
+  }
+
+  private run(what: string, step: () => Promise<void>): void {
+    step().catch((error: unknown) => {
+      if (!this.abort.signal.aborted) this.log(`${what}: ${(error as Error).message}`);
+    });
+  }
+
+  private async toHelmRelease(app: KubeObject): Promise<void> {
+    if (app.metadata["deletionTimestamp"]) return;
+    const release = helmReleaseOf(this.options.definition, app);
+    await this.options.client.apply(release, { fieldManager: cozystackApiStandInName, force: true });
+  }
+
+  /** The application's status: its HelmRelease's Ready condition. */
+  private async reportStatus(release: KubeObject): Promise<void> {
+    const labels = release.metadata.labels ?? {};
+    const kind = this.options.definition.spec.application.kind;
+    const name = labels[`${appsGroup}/application.name`];
+    if (labels[`${appsGroup}/application.kind`] !== kind || !name) return;
+    const ready = readyOf(release);
+    if (!ready) return;
+    const ref = { apiVersion: `${appsGroup}/${appsVersion}`, kind, metadata: { name, namespace: release.metadata.namespace } };
+    if (!(await this.options.client.get({ apiVersion: ref.apiVersion, kind, namespace: release.metadata.namespace, name }))) return;
+    const { type, status, reason, message, lastTransitionTime } = ready;
+    await this.options.client.apply({ ...ref, status: { conditions: [{ type, status, reason, message, lastTransitionTime }] } }, { fieldManager: cozystackApiStandInName, subresource: "status" });
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The path a CozyStack user takes to a tenant cluster, `kubectl apply` of a `Kubernetes`
+ * object, in the management environment: the real helm-controller (v1.4.0, see
+ * flux-binaries.ts) between two stand-ins for what cannot run here, cozystack-api
+ * (cozystack-api-stand-in.ts) and the source-controller (source-controller-stand-in.ts).
+ *
+ * helm-controller talks to the management API server with the admin kubeconfig and installs
+ * the app chart there; health probe on 127.0.0.1, metrics off, no leader election (one
+ * replica; a restarted environment must not wait out a dead lease), a short
+ * dependency requeue (a HelmChart is Ready within a second here, not after a download).
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { PlatformConfig } from "../config/types.js";
+import { appChartPath, appsRepository, renderAppFiles, resourceDefinition } from "../cozystack/app/index.js";
+import type { KubeClient } from "../kube/client.js";
+import { freePort } from "../kube/env/ports.js";
+import { ServerProcess } from "../kube/env/process.js";
+import type { KubeObject } from "../kube/object.js";
+import { httpOk, type RunningController } from "./controllers.js";
+import { applicationCrd, CozystackApiStandIn, type ResourceDefinition } from "./cozystack-api-stand-in.js";
+import { ensureSourceCrds, helmReleaseCrds, type FluxBinaries } from "./flux-binaries.js";
+import { SourceControllerStandIn, type ChartFiles } from "./source-controller-stand-in.js";
+
+/** The app chart's files relative to its folder, as synth writes them under `packages/apps/`. */
+export function appChartFiles(config: PlatformConfig): ChartFiles {
+  const prefix = `${appChartPath}/`;
+  const files = new Map<string, string | Buffer>();
+  for (const [path, content] of renderAppFiles(config)) if (path.startsWith(prefix)) files.set(path.slice(prefix.length), content);
+  if (!files.has("Chart.yaml")) throw new Error(`the app chart's files have no ${prefix}Chart.yaml`);
+  return files;
+}
+
+/** The CozystackResourceDefinition synth writes for the app, as the cozystack-api stand-in reads it. */
+export function appDefinition(config: PlatformConfig): ResourceDefinition {
+  return resourceDefinition(config) as unknown as ResourceDefinition;
+}
+
+/** Every CRD the Flux part installs: source kinds (generated), HelmRelease (helm-controller's), the app kind (stand-in). */
+export async function fluxCrds(binaries: FluxBinaries, config: PlatformConfig, log: (line: string) => void): Promise<KubeObject[]> {
+  const source = await ensureSourceCrds(binaries.controllerGen, { log });
+  return [...source, ...helmReleaseCrds(), applicationCrd(appDefinition(config))];
+}
+
+/** Starts helm-controller (not waiting for it: see `waitHealthy`). */
+export async function startHelmController(binary: FluxBinaries["helmController"], dir: string, kubeconfigPath: string): Promise<RunningController> {
+  const name = "helm-controller";
+  const own = join(dir, name);
+  mkdirSync(own, { recursive: true });
+  const healthPort = await freePort();
+  const logFile = join(own, `${name}.log`);
+  const process = new ServerProcess({
+    name,
+    command: binary.path,
+    args: [
+      "--metrics-addr=0",
+      `--health-addr=127.0.0.1:${healthPort}`,
+      "--enable-leader-election=false",
+      "--requeue-dependency=5s",
+      "--graceful-shutdown-timeout=10s",
+      "--log-encoding=console",
+    ],
+    logFile,
+    env: { KUBECONFIG: kubeconfigPath, TMPDIR: own, HOME: own },
+  });
+  const healthUrl = `http://127.0.0.1:${healthPort}/healthz`;
+  return { name, version: binary.version, process, healthUrl, logFile, probe: () => httpOk(healthUrl) };
+}
+
+/** The two stand-ins, started once helm-controller runs. */
+export interface FluxStandIns {
+  readonly source: SourceControllerStandIn;
+  readonly cozystackApi: CozystackApiStandIn;
+  stop(): Promise<void>;
+}
+
+export async function startFluxStandIns(client: KubeClient, config: PlatformConfig, log: (line: string) => void, tmpRoot?: string): Promise<FluxStandIns> {
+  const source = new SourceControllerStandIn({
+    client,
+    repositories: [{ namespace: appsRepository.namespace, name: appsRepository.name, charts: [appChartFiles(config)] }],
+    log,
+    ...(tmpRoot ? { tmpRoot } : {}),
+  });
+  await source.start();
+  const cozystackApi = new CozystackApiStandIn({ client, definition: appDefinition(config), log });
+  cozystackApi.start();
+  return {
+    source,
+    cozystackApi,
+    stop: async () => {
+      await cozystackApi.stop();
+      await source.stop();
+    },
+  };
+}
