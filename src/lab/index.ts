@@ -2,6 +2,7 @@
  * The lab: a Proxmox VE API emulator on loopback for tests and `npm run lab`.
  */
 export { startLab, type LabHandle, type LabToken, type StartLabOptions } from "./start.js";
+export { DEFAULT_LIMITS, type LabLimits } from "./limits.js";
 export {
   defaultScenario,
   timingPresets,

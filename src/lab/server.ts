@@ -1,14 +1,20 @@
 /**
  * The request pipeline, in PVE's order: faults → route (501 if unknown) → authentication
- * (401) → proxying to the node (595 offline, 500 unknown) → endpoint permission (403) →
+ * (401) → body (501 on GET/DELETE or over the endpoint's limit, 506 media type, 408 too slow)
+ * → proxying to the node (595 offline, 500 unknown) → endpoint permission (403) →
  * parameter validation (400) → handler (200 or its error).
+ *
+ * Nothing of a body is read before the request is routed and authenticated, and what the
+ * headers already tell (method, media type, Content-Length) is refused before reading too, so
+ * an unauthenticated or oversized request costs the lab no memory (limits.ts has the bounds).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { authenticate, type Access, type AuthInfo } from "./access.js";
 import { HandlerContext, Reply, type Handler } from "./context.js";
 import { PveError, businessError, notImplemented } from "./errors.js";
 import type { FaultController } from "./faults.js";
-import { MAX_BODY, MAX_UPLOAD, parseBody, parseQuery, readBody, sendData, sendError } from "./http-io.js";
+import { mediaType, parseBody, parseQuery, readBody, sendData, sendError, unsupportedMedia } from "./http-io.js";
+import type { ByteBudget, LabLimits } from "./limits.js";
 import type { ApiSchema, RouteMatch } from "./schema.js";
 import type { LabState } from "./state.js";
 import type { TaskRunner } from "./tasks.js";
@@ -21,6 +27,9 @@ export interface Pipeline {
   readonly tasks: TaskRunner;
   readonly faults: FaultController;
   readonly handlers: ReadonlyMap<string, Handler>;
+  readonly limits: LabLimits;
+  /** Body bytes held by all requests together. */
+  readonly budget: ByteBudget;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -77,6 +86,31 @@ async function authenticateOrDelay(p: Pipeline, req: IncomingMessage): Promise<A
   }
 }
 
+const BODY_MEDIA = new Set(["application/json", "application/x-www-form-urlencoded"]);
+
+/**
+ * Reads the body the endpoint takes, refusing from the headers alone what they already show
+ * is wrong (PVE checks the method, the media type and Content-Length before reading too).
+ */
+async function receiveBody(p: Pipeline, req: IncomingMessage, res: ServerResponse, method: string, isUpload: boolean): Promise<Buffer> {
+  const chunked = req.headers["transfer-encoding"] !== undefined;
+  const length = Number(req.headers["content-length"] ?? 0);
+  if (!chunked && !(length > 0)) return Buffer.alloc(0);
+  const unexpected = (): PveError => new PveError(501, `Unexpected content for method '${method}'`);
+  const media = mediaType(req.headers["content-type"]);
+  const multipart = media === "multipart/form-data" && isUpload;
+  if (method === "GET" || method === "DELETE") {
+    if (length > 0) throw unexpected();
+  } else if (!multipart && !BODY_MEDIA.has(media)) {
+    throw unsupportedMedia(media);
+  }
+  const limit = multipart ? p.limits.maxUploadBytes : p.limits.maxBodyBytes;
+  if (length > limit) throw new PveError(501, "for data too large");
+  const body = await readBody(req, res, { limit, timeoutMs: p.limits.bodyTimeoutMs, budget: p.budget });
+  if ((method === "GET" || method === "DELETE") && body.length > 0) throw unexpected();
+  return body;
+}
+
 async function process(p: Pipeline, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = (req.method ?? "GET").toUpperCase();
   const url = req.url ?? "/";
@@ -90,7 +124,7 @@ async function process(p: Pipeline, req: IncomingMessage, res: ServerResponse): 
 
   const fault = p.faults.decide(method, apiPath);
   if (fault.drop) {
-    req.socket.destroy();
+    req.socket?.destroy();
     return;
   }
   if (fault.latencyMs > 0) await sleep(fault.latencyMs);
@@ -100,9 +134,6 @@ async function process(p: Pipeline, req: IncomingMessage, res: ServerResponse): 
   }
 
   const route = p.schema.match(method, segments);
-  const isUpload = route?.key === UPLOAD_KEY;
-  const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
-  const body = hasBody ? await readBody(req, isUpload ? MAX_UPLOAD : MAX_BODY) : Buffer.alloc(0);
   if (!route) throw notImplemented(method, apiPath);
 
   const auth = route.api.permissions?.user === "world" ? undefined : await authenticateOrDelay(p, req);
@@ -110,11 +141,11 @@ async function process(p: Pipeline, req: IncomingMessage, res: ServerResponse): 
     throw new PveError(403, `Permission check failed (URI '${apiPath}' not available with API token, need proper ticket.\n)`);
   }
 
+  const isUpload = route.key === UPLOAD_KEY;
+  const body = await receiveBody(p, req, res, method, isUpload);
   let bodyParams: Record<string, unknown> = {};
   let files = new Map<string, { filename: string; data: Buffer }>();
-  if (method === "GET" || method === "DELETE") {
-    if (body.length > 0) throw new PveError(501, `Unexpected content for method '${method}'`);
-  } else {
+  if (method !== "GET" && method !== "DELETE") {
     const parsed = await parseBody(req.headers["content-type"], body, isUpload);
     bodyParams = parsed.params;
     files = parsed.files;
@@ -147,12 +178,13 @@ async function process(p: Pipeline, req: IncomingMessage, res: ServerResponse): 
   else sendData(res, result);
 }
 
-/** Handles one request; every failure becomes PVE's error answer. */
+/** Handles one request; every failure becomes PVE's error answer, unless the client is gone. */
 export async function handleRequest(p: Pipeline, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     await process(p, req, res);
   } catch (e) {
-    if (res.headersSent || req.socket.destroyed) return;
+    // The socket is null once Node detached it from a finished or destroyed exchange.
+    if (res.headersSent || res.destroyed || !req.socket || req.socket.destroyed) return;
     const error = e instanceof PveError ? e : new PveError(500, (e as Error).message || String(e), { cause: e });
     sendError(res, error);
   }
