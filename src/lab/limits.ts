@@ -13,6 +13,11 @@ export interface LabLimits {
   readonly maxUploadBytes: number;
   /** Body bytes held by all requests together (a body that would pass it is refused with 503). @default 268435456 (256 MiB) */
   readonly maxBufferedBytes: number;
+  /**
+   * Bytes of uploaded files (ISOs) the lab keeps, all storages together: PVE writes them to
+   * disk, the lab holds them in memory. An upload past it fails as on a full disk. @default 1073741824 (1 GiB)
+   */
+  readonly maxStoredBytes: number;
   /** Time a client has to send the whole body once the lab starts reading it, in ms. @default 30000 */
   readonly bodyTimeoutMs: number;
   /** Time a client has to send a request's headers, in ms. @default 10000 */
@@ -24,6 +29,7 @@ export const DEFAULT_LIMITS: LabLimits = {
   maxBodyBytes: 512 * 1024,
   maxUploadBytes: 64 * 1024 * 1024,
   maxBufferedBytes: 256 * 1024 * 1024,
+  maxStoredBytes: 1024 * 1024 * 1024,
   bodyTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
 };

@@ -170,7 +170,7 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
   const state = new LabState(
     scenario,
     seededRandom(seed),
-    options.taskDurationMs === undefined ? {} : { taskDurationMs: options.taskDurationMs },
+    { maxStoredBytes: limits.maxStoredBytes, ...(options.taskDurationMs === undefined ? {} : { taskDurationMs: options.taskDurationMs }) },
   );
   const tasks = new TaskRunner(state);
   const faults = new FaultController(seed ^ 0x5eed, scenario.faults ?? []);

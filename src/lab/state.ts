@@ -180,7 +180,11 @@ export class LabState {
   sslFingerprint = "";
   private pidCounter = 0x1f300;
 
-  constructor(scenario: Scenario, random: Random, overrides: { taskDurationMs?: number } = {}) {
+  /** Bytes of uploaded files the lab keeps at most (see LabLimits.maxStoredBytes). */
+  readonly maxStoredBytes: number;
+
+  constructor(scenario: Scenario, random: Random, overrides: { taskDurationMs?: number; maxStoredBytes?: number } = {}) {
+    this.maxStoredBytes = overrides.maxStoredBytes ?? Number.MAX_SAFE_INTEGER;
     this.random = random;
     this.clusterName = scenario.clusterName ?? (scenario.nodes.length > 1 ? "lab" : undefined);
     this.version = scenario.version ?? { version: "9.1.1", release: "9.1", repoid: "42fb6a2a" };
@@ -364,6 +368,11 @@ export class LabState {
   }
 
   /** Used bytes of a storage on a node. */
+  /** Bytes of uploaded file contents held in memory, all storages together. */
+  storedBytes(): number {
+    return this.volumes.reduce((sum, v) => sum + (v.data?.length ?? 0), 0);
+  }
+
   usedBytes(storage: string, node: string): number {
     return this.volumesOf(storage, node).reduce((sum, v) => sum + v.size, 0);
   }

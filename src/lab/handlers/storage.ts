@@ -172,6 +172,15 @@ const EXTENSIONS: Record<string, RegExp> = {
   import: /\.(ova|qcow2|raw|vmdk)$/i,
 };
 
+/**
+ * An upload that does not fit fails its task as PVE's copy does on a full disk: past the
+ * storage's capacity, or past what the lab keeps in memory (LabLimits.maxStoredBytes).
+ */
+function checkRoom(ctx: HandlerContext, st: LabStorage, node: string, growth: number, held: number): void {
+  const full = ctx.state.usedBytes(st.id, node) + growth > st.totalBytes || ctx.state.storedBytes() + held > ctx.state.maxStoredBytes;
+  if (full) throw new Error(`copy failed: No space left on device (storage '${st.id}')`);
+}
+
 const upload: Handler = (ctx) => {
   const st = storageOf(ctx);
   const node = ctx.need("node");
@@ -197,6 +206,8 @@ const upload: Handler = (ctx) => {
         if (actual !== checksum.toLowerCase()) throw new Error(`checksum mismatch: got '${actual}' != expected '${checksum}'`);
       }
       const existing = ctx.state.findVolume(`${st.id}:${volname}`, node);
+      const kept = kind === "iso" ? file.data.length - (existing?.data?.length ?? 0) : 0;
+      checkRoom(ctx, st, node, file.data.length - (existing?.size ?? 0), kept);
       if (existing) ctx.state.removeVolume(existing);
       ctx.state.addVolume({
         storage: st.id,

@@ -92,6 +92,27 @@ describe("storage", () => {
     expect([denied.status, denied.statusText]).toEqual([403, "Permission check failed (/storage/local, Datastore.AllocateTemplate)"]);
   });
 
+  it("fails an upload that the lab cannot keep as a full disk would, and keeps serving (uploads are held in memory)", async () => {
+    const small = await startLab({ http: true, taskDurationMs: 0, limits: { maxStoredBytes: 40 } });
+    try {
+      const send = async (name: string): Promise<{ exitstatus?: string }> => {
+        const form = new FormData();
+        form.append("content", "iso");
+        form.append("filename", new Blob([Buffer.alloc(27, 1)]), name);
+        const headers = { Authorization: `PVEAPIToken=${small.tokens.admin.id}=${small.tokens.admin.secret}` };
+        const res = await fetch(`${small.url}/api2/json/nodes/pve1/storage/local/upload`, { method: "POST", headers, body: form });
+        return waitTask(small, ((await res.json()) as { data: string }).data);
+      };
+      expect((await send("one.iso")).exitstatus).toBe("OK");
+      expect((await send("one.iso")).exitstatus).toBe("OK"); // replacing a file needs no more room
+      expect((await send("two.iso")).exitstatus).toBe("copy failed: No space left on device (storage 'local')");
+      const isos = await data<Array<Record<string, unknown>>>(small, "GET", "/nodes/pve1/storage/local/content?content=iso");
+      expect(isos.map((v) => v["volid"])).toEqual(["local:iso/one.iso"]);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it("allocates volumes synchronously (the CSI path) with PVE's name rule", async () => {
     const volid = await data<string>(lab, "POST", "/nodes/pve1/storage/local-lvm/content", { json: { vmid: 9999, filename: "vm-9999-pvc-1", size: "10G" } });
     expect(volid).toBe("local-lvm:vm-9999-pvc-1");

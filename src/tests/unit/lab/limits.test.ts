@@ -11,6 +11,7 @@ describe("resolveLimits", () => {
       maxBodyBytes: 524_288,
       maxUploadBytes: 67_108_864,
       maxBufferedBytes: 268_435_456,
+      maxStoredBytes: 1_073_741_824,
       bodyTimeoutMs: 30_000,
       headersTimeoutMs: 10_000,
     });
