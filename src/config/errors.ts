@@ -98,6 +98,11 @@ export function issue(segments: readonly PathSegment[], value: unknown, message:
   return { path: formatPath(segments), value: redact(segments, value), message };
 }
 
+/** A problem of the YAML document at `segments` (its syntax, size or aliases), where no value can be shown. */
+export function documentIssue(segments: readonly PathSegment[], message: string): ConfigIssue {
+  return { path: formatPath(segments), value: undefined, message, documentLevel: true };
+}
+
 function show(value: unknown): string {
   if (value === undefined) return "(missing)";
   // JSON has no Infinity or NaN: show them as they are, not as null
@@ -107,7 +112,7 @@ function show(value: unknown): string {
 
 /** One line per issue: `path: value: message`; past the limit, a count of the rest. */
 export function formatIssues(issues: readonly ConfigIssue[]): string {
-  const listed = issues.slice(0, limits.maxListedIssues).map((i) => `  ${i.path || "(config)"}: ${show(i.value)}: ${i.message}`);
+  const listed = issues.slice(0, limits.maxListedIssues).map((i) => `  ${i.path || "(config)"}: ${i.documentLevel ? "" : `${show(i.value)}: `}${i.message}`);
   const more = issues.length - listed.length;
   return [...listed, ...(more > 0 ? [`  … and ${more} more problems`] : [])].join("\n");
 }

@@ -197,4 +197,6 @@ export interface ConfigIssue {
   readonly path: string;
   readonly value: unknown;
   readonly message: string;
+  /** A problem of the document itself (syntax, size, aliases, duplicate keys): no value to show. */
+  readonly documentLevel?: true;
 }

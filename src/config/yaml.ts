@@ -6,7 +6,7 @@
  * and the source may hold a secret. Every step is linear in the size of the text.
  */
 import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type CST, type Document, type Node, type Pair } from "yaml";
-import { issue, type PathSegment } from "./errors.js";
+import { documentIssue, type PathSegment } from "./errors.js";
 import { limits } from "./limits.js";
 import { configJsonSchema } from "./schema.js";
 import type { ConfigIssue } from "./types.js";
@@ -57,7 +57,7 @@ function mib(bytes: number): string {
 /** The size limit, in UTF-8 bytes; `size` when the caller knows it already. */
 export function sizeIssue(bytes: number): ConfigIssue | undefined {
   if (bytes <= limits.maxBytes) return undefined;
-  return issue([], undefined, `the config is ${bytes} bytes (${mib(bytes)}): at most ${limits.maxBytes} bytes (${mib(limits.maxBytes)}) are accepted`);
+  return documentIssue([], `the config is ${bytes} bytes (${mib(bytes)}): at most ${limits.maxBytes} bytes (${mib(limits.maxBytes)}) are accepted`);
 }
 
 /** Children of a CST token that are themselves tokens. */
@@ -121,10 +121,10 @@ function fieldAt(contents: unknown, offset: number): PathSegment[] {
 function syntaxIssues(doc: Document.Parsed, lines: LineCounter): ConfigIssue[] {
   const shown = doc.errors.slice(0, limits.maxSyntaxErrors).map((e) => {
     const words = syntaxMessages[e.code] ?? "not valid YAML here";
-    return issue(fieldAt(doc.contents, e.pos[0]), undefined, `${where(lines, e.pos[0])}${words}`);
+    return documentIssue(fieldAt(doc.contents, e.pos[0]), `${where(lines, e.pos[0])}${words}`);
   });
   const more = doc.errors.length - shown.length;
-  return more > 0 ? [...shown, issue([], undefined, `${more} more YAML syntax errors`)] : shown;
+  return more > 0 ? [...shown, documentIssue([], `${more} more YAML syntax errors`)] : shown;
 }
 
 /** Stops the walk: the document is too big once its aliases are expanded. */
@@ -157,12 +157,12 @@ class Converter {
     this.#count += n;
     if (this.#count > limits.maxValues) {
       const why = isAlias(node) ? "this alias expands the document to" : "the document holds";
-      throw new TooBig(issue(this.#path, undefined, `${this.#at(node)}${why} more than ${limits.maxValues} values (keys, list items and scalars, after YAML aliases are expanded)`));
+      throw new TooBig(documentIssue(this.#path, `${this.#at(node)}${why} more than ${limits.maxValues} values (keys, list items and scalars, after YAML aliases are expanded)`));
     }
   }
 
   #problem(node: unknown, message: string): void {
-    this.issues.push(issue(this.#path, undefined, `${this.#at(node)}${message}`));
+    this.issues.push(documentIssue(this.#path, `${this.#at(node)}${message}`));
   }
 
   convert(node: unknown): unknown {
@@ -236,13 +236,13 @@ export function readYaml(text: string): YamlResult {
   const tokens = [...new Parser(lines.addNewLine).parse(text)];
   const deep = tooDeep(tokens);
   if (deep !== undefined) {
-    return { issues: [issue([], undefined, `${where(lines, deep)}the document nests deeper than ${limits.maxDepth} levels`)] };
+    return { issues: [documentIssue([], `${where(lines, deep)}the document nests deeper than ${limits.maxDepth} levels`)] };
   }
   const docs = new Composer({ uniqueKeys: false, version: "1.2" }).compose(tokens, true, text.length);
   const doc = docs.next().value as Document.Parsed;
   const second = docs.next().value as Document.Parsed | undefined;
   const issues = syntaxIssues(doc, lines);
-  if (second) issues.push(issue([], undefined, `${where(lines, second.range[0])}${syntaxMessages.MULTIPLE_DOCS}`));
+  if (second) issues.push(documentIssue([], `${where(lines, second.range[0])}${syntaxMessages.MULTIPLE_DOCS}`));
   if (issues.length > 0) return { issues };
   const converter = new Converter(lines);
   try {

@@ -53,7 +53,7 @@ describe("synth and the config", () => {
     }
     const result = await synthText(levels.join("\n"));
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/synth: nothing written: .*platform\.yaml: 1 problem\n {2}[a-g]\[\d+\]: \(missing\): line \d+, column \d+: this alias expands/);
+    expect(result.stderr).toMatch(/synth: nothing written: .*platform\.yaml: 1 problem\n {2}[a-g]\[\d+\]: line \d+, column \d+: this alias expands/);
     expect(result.stderr).not.toMatch(/ReferenceError|\n {4}at /);
     expect(existsSync(join(root, "out"))).toBe(false);
     expect(existsSync(join(root, "bundles"))).toBe(false);
