@@ -22,7 +22,7 @@ export const testStageUsage = `usage: npm run test:stage -- <N|all> [--config <f
 
   <N|all>           stage number (${stageCatalog.map((s) => `${s.number}${s.implemented ? "" : "*"}`).join(", ")}; * = not implemented yet) or all
   --config <file>   platform.yaml (default: the built-in config, which matches \`npm run lab\`)
-  --kubeconfig <f>  the management cluster for stages 3, 4 and 7 (default: KUBECONFIG)
+  --kubeconfig <f>  the management cluster for stages 3, 4, 7 and 8 (default: KUBECONFIG)
   --tenant-kubeconfig <f>
                     a tenant cluster whose workers are Proxmox VMs, for stages 5 to 7 (default: TENANT_KUBECONFIG)
   --output <fmt>    also write a report: json or junit (repeat or comma-separate for both)
@@ -142,7 +142,7 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
     () => process.exit(130),
   );
   say(session.summary);
-  const needsManagement = args.selection === "all" || args.selection.some((n) => n === 3 || n === 4 || n === 7);
+  const needsManagement = args.selection === "all" || args.selection.some((n) => n === 3 || n === 4 || n === 7 || n === 8);
   const needsTenant = args.selection === "all" || args.selection.some((n) => n >= 5 && n <= 7);
   const kubeconfig = needsManagement ? kubeconfigPathOf(args.kubeconfig, io.env) : undefined;
   let management;
@@ -158,7 +158,7 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
     session.api.close();
     return 2;
   }
-  if (needsManagement) say(kubeconfig ? `management cluster: ${kubeconfig}` : "no management cluster (--kubeconfig or KUBECONFIG): stages 3 and 4 are not run");
+  if (needsManagement) say(kubeconfig ? `management cluster: ${kubeconfig}` : "no management cluster (--kubeconfig or KUBECONFIG): stages 3, 4 and 8 are not run");
   let tenant;
   if (needsTenant) {
     // Loaded only when a stage needs it: stages 1 and 2 start without it.

@@ -2,8 +2,8 @@
  * What a stage gets (its input) and the per-run context the checks share: the API client
  * and memoised lookups, so two checks that need `/cluster/resources` ask once.
  */
-import type { PlatformConfig } from "../config/types.js";
-import type { KubeClient } from "../kube/client.js";
+import type { PlatformConfig } from "../config/index.js";
+import type { KubeClient } from "../kube/index.js";
 import type { ClusterResource, ClusterStatusEntry, ProxmoxApi, PveVersion, TlsOptions } from "../proxmox/index.js";
 import type { RunListener } from "./runner.js";
 import type { TenantInput } from "./tenant/input.js";

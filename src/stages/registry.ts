@@ -19,7 +19,7 @@ export interface StageInfo {
   readonly implemented: boolean;
 }
 
-/** All stages of docs/validation-stages.md; 1 to 7 are implemented so far. */
+/** All stages of docs/validation-stages.md, all implemented. */
 export const stageCatalog: readonly StageInfo[] = [
   { number: 1, title: STAGE1_TITLE, implemented: true },
   { number: 2, title: STAGE2_TITLE, implemented: true },
@@ -28,10 +28,10 @@ export const stageCatalog: readonly StageInfo[] = [
   { number: 5, title: "CSI storage", implemented: true },
   { number: 6, title: "Network policies", implemented: true },
   { number: 7, title: "Monitoring", implemented: true },
-  { number: 8, title: "End to end", implemented: false },
+  { number: 8, title: "Tenant lifecycle", implemented: true },
 ];
 
-export type ImplementedStage = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+export type ImplementedStage = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
 export function isImplemented(n: number): n is ImplementedStage {
   return stageCatalog.some((s) => s.number === n && s.implemented);
@@ -53,6 +53,7 @@ export function runStage(n: ImplementedStage, input: StageInput): Promise<StageR
   if (n === 2) return runChecks(2, STAGE2_TITLE, stage2Checks(input.config.proxmox.allowedNodes), ctx, options);
   if (n === 5 || n === 6 || n === 7) return runTenantStage(n, input, ctx, options);
   if (!input.management) throw new Error(`stage ${n} needs input.management (the management cluster)`);
+  if (n === 8) return runLifecycleStage(input, input.management, ctx, options);
   const tenantCleanup = (run: Stage3Run) => (): Promise<string[]> => {
     const p = input.config.proxmox;
     return run.cleanup(input.api, p.isoStorage, p.allowedNodes, input.timeouts["capi.delete"]);
@@ -66,6 +67,19 @@ export function runStage(n: ImplementedStage, input: StageInput): Promise<StageR
 }
 
 const tenantCleanupCheck = { id: "tenant.cleanup", title: "nothing of the test tenant is left" };
+
+/**
+ * Stage 8, a tenant by its Kubernetes object. Its module (stage 5's workload, cdk8s-plus
+ * among it) loads only when it runs.
+ */
+async function runLifecycleStage(input: StageInput, management: NonNullable<StageInput["management"]>, ctx: StageContext, options: Parameters<typeof runChecks>[4]): Promise<StageResult> {
+  const { Stage8Run, stage8Checks } = await import("./stage8/index.js");
+  const title = stageCatalog.find((s) => s.number === 8)?.title ?? "stage 8";
+  const run = new Stage8Run(management, input.config, input.tenant?.probeImage);
+  const p = input.config.proxmox;
+  const limits = { workloadMs: input.timeouts["workload.cleanup"], deleteMs: input.timeouts["capi.delete"] };
+  return withCleanup(() => run.cleanup(input.api, p.isoStorage, p.allowedNodes, limits), tenantCleanupCheck, input, () => runChecks(8, title, stage8Checks(run), ctx, options));
+}
 const workloadCleanupCheck = { id: "workload.cleanup", title: "nothing of the test workloads is left" };
 
 /**
@@ -150,9 +164,9 @@ export async function runStages(
       stages.push(placeholder(info, "not-implemented", `stage ${n} (${info.title}) is not implemented yet: it was not run and does not count as passed`));
     } else if (stoppedBy !== undefined) {
       stages.push(placeholder(info, "not-run", `not run because stage ${stoppedBy} failed (use --keep-going to run it anyway)`));
-    } else if (n >= 5 && notRunnableReason(n, Boolean(input.tenant), Boolean(input.management))) {
+    } else if (n >= 5 && n <= 7 && notRunnableReason(n, Boolean(input.tenant), Boolean(input.management))) {
       stages.push(placeholder(info, "not-run", notRunnableReason(n, Boolean(input.tenant), Boolean(input.management)) as string));
-    } else if (n >= 3 && n < 5 && !input.management) {
+    } else if ((n === 3 || n === 4 || n === 8) && !input.management) {
       stages.push(placeholder(info, "not-run", `not run: stage ${n} needs the management cluster (--kubeconfig or KUBECONFIG); it does not count as passed`));
     } else if (input.signal?.aborted) {
       stages.push(placeholder(info, "not-run", "not run: the run was interrupted"));

@@ -62,6 +62,10 @@ export const defaultTimeouts = {
   "metrics.appear": 300_000,
   /** Stages 5 to 7: deleting the run's namespaces until they are gone. */
   "workload.cleanup": 180_000,
+  /** Stage 8: applying the test tenant's Kubernetes object until its HelmRelease is Ready (chart fetched and installed). */
+  "lifecycle.create": 300_000,
+  /** Stage 8: the PVC workload in the new tenant (CSI plugin up, then stage 5's bind, write-read and delete). */
+  "lifecycle.workload": 900_000,
 
   /** Poll interval for task status. */
   "poll.task": 500,

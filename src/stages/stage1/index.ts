@@ -8,8 +8,7 @@ import { type StageContext, majorOf } from "../input.js";
 import { type CheckOutcome, fail, pass } from "../model.js";
 import type { CheckSpec } from "../runner.js";
 import { criteria, formatDuration } from "../timeouts.js";
-import { lookupTemplate } from "../stage2/template.js";
-import { capmoxGeneration, resolveTemplateByTags } from "../stage2/template-logic.js";
+import { capmoxGeneration, lookupTemplate, resolveTemplateByTags } from "../stage2/index.js";
 import { getProfile } from "../../versions/index.js";
 import { checkUrl } from "./url.js";
 import { judgeTls, probeTls, tlsMode } from "./tls.js";
@@ -22,6 +21,9 @@ import {
   requiredPaths,
 } from "./privileges.js";
 import type { PermissionMap, PveVersion } from "../../proxmox/index.js";
+
+/** The TLS probe is reused by the management commands to pin the certificate they saw. */
+export { probeTls, sameFingerprint, type TlsProbe } from "./tls.js";
 
 export const STAGE1_TITLE = "Proxmox API connection";
 

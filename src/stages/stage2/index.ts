@@ -11,6 +11,11 @@ import type { CheckSpec } from "../runner.js";
 import { checkIpRanges } from "./ip-ranges.js";
 import { checkTemplateBootDisk, checkTemplateBootOrder, checkTemplateCloneTargets, checkTemplateCloudInitDrive, checkTemplateGuestAgent, checkTemplateResolves } from "./template.js";
 
+/** Reused by stage 1 (the template lookup) and stage 6 (address arithmetic). */
+export { capmoxGeneration, resolveTemplateByTags } from "./template-logic.js";
+export { lookupTemplate } from "./template.js";
+export { ipv4ToInt } from "./ip-logic.js";
+
 export const STAGE2_TITLE = "Network and storage";
 
 const GiB = 1024 ** 3;

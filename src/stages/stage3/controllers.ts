@@ -7,11 +7,8 @@
  * local processes it lists in ConfigMap `cozy-proxmox-env/local-controllers`, each alive
  * and answering on its health endpoint.
  */
-import type { KubeClient } from "../../kube/client.js";
-import type { KubeObject } from "../../kube/object.js";
-import { conditionIs } from "../../kube/wait.js";
-import { httpOk } from "../../mgmt/controllers.js";
-import { localControllersRef, type LocalController } from "../../mgmt/env.js";
+import { conditionIs, type KubeClient, type KubeObject } from "../../kube/index.js";
+import { httpOk, type LocalController, localControllersRef } from "../../mgmt/index.js";
 import { fail, pass, type CheckOutcome } from "../model.js";
 
 /** The four controllers stage 3 needs, and how a real cluster's Deployments show them. */
@@ -25,13 +22,14 @@ export const requiredControllers = [
 /** The version capmox's CRD schemas were read from (the profile's). */
 const profileCapmox = "v0.7.7";
 
-async function localControllers(client: KubeClient): Promise<LocalController[] | undefined> {
+/** The environment's local controller processes, or undefined in a real cluster (no registry ConfigMap). */
+export async function localControllers(client: KubeClient): Promise<LocalController[] | undefined> {
   const map = await client.get(localControllersRef);
   const text = (map?.["data"] as Record<string, string> | undefined)?.["controllers.json"];
   return text === undefined ? undefined : (JSON.parse(text) as LocalController[]);
 }
 
-function alive(pid: number | undefined): boolean {
+export function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
   try {
     process.kill(pid, 0);
@@ -42,11 +40,11 @@ function alive(pid: number | undefined): boolean {
 }
 
 /** Only a loopback endpoint the environment listed is probed. */
-async function healthy(url: string | undefined): Promise<boolean> {
+export async function healthy(url: string | undefined): Promise<boolean> {
   return url !== undefined && /^http:\/\/127\.0\.0\.1:\d+\//.test(url) && (await httpOk(url));
 }
 
-function imageVersion(image: string): string {
+export function imageVersion(image: string): string {
   return image.slice(image.lastIndexOf(":") + 1);
 }
 
@@ -71,7 +69,7 @@ async function deployments(client: KubeClient): Promise<CheckOutcome> {
   return pass(`Deployments Available: ${found.join(", ")}`);
 }
 
-function containerImages(deployment: KubeObject): string[] {
+export function containerImages(deployment: KubeObject): string[] {
   const spec = deployment["spec"] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined;
   return (spec?.template?.spec?.containers ?? []).map((c) => c.image ?? "");
 }

@@ -6,14 +6,12 @@
  * Whatever happens (a failed check, a timeout, Ctrl-C), `cleanup` deletes the tenant and
  * waits for its VMs and ISOs to go; what is still there afterwards is reported by name.
  */
-import type { KubeClient } from "../../kube/client.js";
-import { KubeApiError, WaitTimeoutError } from "../../kube/errors.js";
-import type { KubeObject } from "../../kube/object.js";
-import { conditionsOf, waitFor, waitForList } from "../../kube/wait.js";
+import { conditionsOf, KubeApiError, type KubeClient, type KubeObject, waitFor, waitForList, WaitTimeoutError } from "../../kube/index.js";
 import type { ClusterResource, ProxmoxApi } from "../../proxmox/index.js";
+// vmtest/index.ts loads the VM test, which imports stages/index.ts: its ownership marks are read directly so stages and vmtest do not import each other in a cycle.
 import { newRunId, runTag, splitTags } from "../../vmtest/ownership.js";
 import type { ManagementInput } from "../input.js";
-import { freeAddresses, testTenant, testTenantObjects, withAddresses, type TestTenant } from "./tenant.js";
+import { freeAddresses, testTenant, testTenantObjects, withAddresses, type CapmoxCredentials, type TestTenant } from "./tenant.js";
 
 export const stage3FieldManager = "cozy-proxmox-stage3";
 const capi = "cluster.x-k8s.io/v1beta1";
@@ -84,8 +82,10 @@ export class Stage3Run {
     config: Parameters<typeof testTenant>[0],
     /** Replicas of the test tenant's node group at apply. @default 1 */
     replicas = 1,
+    /** The stage the tenant is for (its namespace and node group are named after it). @default 3 */
+    stage = 3,
   ) {
-    this.#tenant = testTenant(config, management.runId ?? newRunId(), replicas);
+    this.#tenant = testTenant(config, management.runId ?? newRunId(), replicas, stage);
   }
 
   get tenant(): TestTenant {
@@ -113,15 +113,33 @@ export class Stage3Run {
     return used;
   }
 
+  /** Narrows the test tenant's pool to `count` addresses nothing uses (before anything is applied). */
+  async reserveAddresses(api: ProxmoxApi, count = testAddresses): Promise<void> {
+    const ranges = this.#tenant.tenant.addressRanges ?? this.#tenant.config.network.addressRanges;
+    const free = freeAddresses(ranges, await this.usedAddresses(api), count);
+    if (!free) throw new Error(`fewer than ${count} free addresses in ${ranges.map((r) => `${r.start}-${r.end}`).join(", ")} for the test tenant`);
+    this.#tenant = withAddresses(this.#tenant, free);
+  }
+
+  /** What capmox's credentials Secret of the test tenant is made of. */
+  get credentials(): CapmoxCredentials {
+    return { tokenSecret: this.management.tokenSecret, ...(this.management.caPem ? { caPem: this.management.caPem } : {}) };
+  }
+
+  /**
+   * Applies objects of the test tenant (server-side, strict); from the first one on, `delete`
+   * and `cleanup` act on the tenant, whatever made its Cluster API objects.
+   */
+  async applyObjects(objects: readonly KubeObject[], fieldManager = stage3FieldManager): Promise<void> {
+    this.applied = true;
+    for (const object of objects) await this.client.apply(object, { fieldManager });
+  }
+
   /** Applies namespace, credentials Secret and the tenant's objects (server-side, strict), on free addresses. */
   async apply(api: ProxmoxApi): Promise<number> {
-    const ranges = this.#tenant.tenant.addressRanges ?? this.#tenant.config.network.addressRanges;
-    const free = freeAddresses(ranges, await this.usedAddresses(api), testAddresses);
-    if (!free) throw new Error(`fewer than ${testAddresses} free addresses in ${ranges.map((r) => `${r.start}-${r.end}`).join(", ")} for the test tenant`);
-    this.#tenant = withAddresses(this.#tenant, free);
-    const objects = testTenantObjects(this.tenant, { tokenSecret: this.management.tokenSecret, ...(this.management.caPem ? { caPem: this.management.caPem } : {}) });
-    this.applied = true;
-    for (const object of objects) await this.client.apply(object, { fieldManager: stage3FieldManager });
+    await this.reserveAddresses(api);
+    const objects = testTenantObjects(this.tenant, this.credentials);
+    await this.applyObjects(objects);
     return objects.length;
   }
 

@@ -5,13 +5,11 @@
  * names a VM after its ProxmoxMachine) start with the VM test's name prefix and the run id,
  * so `npm run vm-test -- --sweep` finds whatever an interrupted run left behind.
  */
-import { tenantObjects as renderTenantObjects } from "../../capi/render.js";
-import { deploymentName, machineTag } from "../../capi/names.js";
-import { defaultNodeGroup, defaultTenant } from "../../config/defaults.js";
-import { formatIpv4, parseIpv4 } from "../../config/ipv4.js";
-import type { IpRange, PlatformConfig, TenantConfig } from "../../config/types.js";
-import { tenantCredentialSecrets } from "../../kube/bootstrap/credentials.js";
-import type { KubeObject } from "../../kube/object.js";
+import { deploymentName, machineTag, tenantObjects as renderTenantObjects } from "../../capi/index.js";
+import { defaultNodeGroup, defaultTenant, formatIpv4, type IpRange, parseIpv4, type PlatformConfig, type TenantConfig } from "../../config/index.js";
+import { tenantCredentialSecrets } from "../../kube/bootstrap/index.js";
+import type { KubeObject } from "../../kube/index.js";
+// vmtest/index.ts loads the VM test, which imports stages/index.ts: its ownership marks are read directly so stages and vmtest do not import each other in a cycle.
 import { NAME_PREFIX, OWNER_TAG, runTag } from "../../vmtest/ownership.js";
 
 /** The node group of the test tenant. */
@@ -20,6 +18,8 @@ export const STAGE3_GROUP = "s3";
 /** What the test tenant is called in this run. */
 export interface TestTenant {
   readonly runId: string;
+  /** The stage that made it (its namespace and node group are named after it). */
+  readonly stage: number;
   /** `cozy-vmtest-<run id>`: Machine, ProxmoxMachine and so VM names start with it. */
   readonly name: string;
   readonly namespace: string;
@@ -35,26 +35,30 @@ export interface TestTenant {
 /**
  * The test tenant for a run: the first tenant of the config as the model (its version,
  * VM shape and address ranges), else the defaults; one node group `s3` of one replica.
+ * Another stage's test tenant (`stage`) has namespace `cozy-stage<N>-<run id>` and node
+ * group `s<N>`.
  */
-export function testTenant(config: PlatformConfig, runId: string, replicas = 1): TestTenant {
+export function testTenant(config: PlatformConfig, runId: string, replicas = 1, stage = 3): TestTenant {
   const name = `${NAME_PREFIX}${runId}`;
+  const groupName = stage === 3 ? STAGE3_GROUP : `s${stage}`;
   const model = config.tenants[0] ?? defaultTenant(name, "v1.32.6");
-  const group = { ...(model.nodeGroups[0] ?? defaultNodeGroup(STAGE3_GROUP)), name: STAGE3_GROUP, replicas, minReplicas: replicas, maxReplicas: Math.max(3, replicas) };
+  const group = { ...(model.nodeGroups[0] ?? defaultNodeGroup(groupName)), name: groupName, replicas, minReplicas: replicas, maxReplicas: Math.max(3, replicas) };
   const ownership = [OWNER_TAG, runTag(runId)];
   const tenant: TenantConfig = {
     ...model,
     name,
-    namespace: `cozy-stage3-${runId}`,
+    namespace: `cozy-stage${stage}-${runId}`,
     nodeGroups: [{ ...group, tags: [...new Set([...group.tags, ...ownership])] }],
   };
   return {
     runId,
+    stage,
     name,
     namespace: tenant.namespace,
     config: { ...config, tenants: [tenant] },
     tenant,
-    machineDeployment: deploymentName(name, STAGE3_GROUP),
-    tags: [machineTag(name, STAGE3_GROUP), ...ownership],
+    machineDeployment: deploymentName(name, groupName),
+    tags: [machineTag(name, groupName), ...ownership],
   };
 }
 
@@ -65,12 +69,17 @@ export interface CapmoxCredentials {
   readonly caPem?: string;
 }
 
+/** The test tenant's namespace (labelled with the run id) and its credentials Secret as bootstrap writes it. */
+export function testTenantNamespace(t: TestTenant, credentials: CapmoxCredentials): KubeObject[] {
+  const namespace: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: t.namespace, labels: { [`cozy-proxmox.io/stage${t.stage}-run`]: t.runId } } };
+  const secrets = tenantCredentialSecrets({ config: t.config, tokenSecret: credentials.tokenSecret, ...(credentials.caPem ? { caPem: credentials.caPem } : {}) });
+  return [namespace, ...secrets];
+}
+
 /** Namespace, credentials Secret (as bootstrap writes it) and the tenant's Cluster API objects, in apply order. */
 export function testTenantObjects(t: TestTenant, credentials: CapmoxCredentials): KubeObject[] {
-  const namespace: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: t.namespace, labels: { "cozy-proxmox.io/stage3-run": t.runId } } };
-  const secrets = tenantCredentialSecrets({ config: t.config, tokenSecret: credentials.tokenSecret, ...(credentials.caPem ? { caPem: credentials.caPem } : {}) });
   const objects = [...(renderTenantObjects(t.config).values())].flat() as unknown as KubeObject[];
-  return [namespace, ...secrets, ...objects];
+  return [...testTenantNamespace(t, credentials), ...objects];
 }
 
 

@@ -3,9 +3,9 @@
  * node group asked for: shape, disk, NIC, tags, the address capmox took from the pool, the
  * cloud-init ISO and power state, and the providerID against the VM's SMBIOS UUID.
  */
-import { parseIpv4 } from "../../config/ipv4.js";
-import type { IpRange, NodeGroupConfig, PlatformConfig, TenantConfig } from "../../config/types.js";
-import type { QemuConfig } from "../../proxmox/index.js";
+import { type IpRange, type NodeGroupConfig, parseIpv4, type PlatformConfig, type TenantConfig } from "../../config/index.js";
+import { smbiosUuid, type QemuConfig } from "../../proxmox/index.js";
+// vmtest/index.ts loads the VM test, which imports stages/index.ts: its ownership marks are read directly so stages and vmtest do not import each other in a cycle.
 import { splitTags } from "../../vmtest/ownership.js";
 
 /** What a VM must look like. */
@@ -31,11 +31,6 @@ export function vmExpectation(config: PlatformConfig, tenant: TenantConfig, tags
     addressRanges: tenant.addressRanges ?? config.network.addressRanges,
     isoStorage: config.proxmox.isoStorage,
   };
-}
-
-/** `uuid=…` of a VM's `smbios1`. */
-export function smbiosUuid(smbios1: string | undefined): string | undefined {
-  return /(?:^|,)uuid=([0-9a-fA-F-]+)/.exec(smbios1 ?? "")?.[1];
 }
 
 function inRanges(ip: string, ranges: readonly IpRange[]): boolean {

@@ -7,18 +7,14 @@
  * none, and says so (a skip, never a pass).
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient } from "../../kube/client.js";
-import { WaitTimeoutError } from "../../kube/errors.js";
-import type { KubeObject } from "../../kube/object.js";
-import { conditionIs } from "../../kube/wait.js";
-import { localControllersRef } from "../../mgmt/env.js";
+import { conditionIs, KubeClient, type KubeObject, WaitTimeoutError } from "../../kube/index.js";
+import { localControllersRef } from "../../mgmt/index.js";
+import { smbiosUuid } from "../../proxmox/index.js";
 import type { StageContext } from "../input.js";
 import { fail, pass, skip, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
 import { formatDuration } from "../timeouts.js";
-import { checkDelete, managementChecks, waitBudget } from "../stage3/index.js";
-import { type ProvisionedMachine, Stage3Run } from "../stage3/run.js";
-import { smbiosUuid } from "../stage3/vm.js";
+import { checkDelete, managementChecks, type ProvisionedMachine, Stage3Run, waitBudget } from "../stage3/index.js";
 
 export const STAGE4_TITLE = "Worker integration";
 /** Workers of the stage 4 test tenant. */

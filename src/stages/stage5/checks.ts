@@ -3,7 +3,7 @@
  * the CSI plugin's workloads, CSINodes, topology labels, the StorageClass, the bound PV and
  * its volume handle, the test pods, and the disk in Proxmox storage and VM config.
  */
-import type { KubeObject } from "../../kube/object.js";
+import type { KubeObject } from "../../kube/index.js";
 import type { QemuConfig, StorageVolume } from "../../proxmox/index.js";
 import { fail, pass, type CheckOutcome } from "../model.js";
 import { podState } from "../tenant/pods.js";

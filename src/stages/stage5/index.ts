@@ -5,9 +5,7 @@
  * VM of the reader's Node, and deleting the PVC removes the disk from Proxmox.
  */
 import { randomBytes } from "node:crypto";
-import { WaitTimeoutError } from "../../kube/errors.js";
-import type { KubeObject, ObjectRef } from "../../kube/object.js";
-import { waitFor } from "../../kube/wait.js";
+import { type KubeObject, type ObjectRef, waitFor, WaitTimeoutError } from "../../kube/index.js";
 import type { ProxmoxApi, QemuConfig } from "../../proxmox/index.js";
 import type { StageContext } from "../input.js";
 import { fail, pass, type CheckOutcome } from "../model.js";

@@ -3,9 +3,9 @@
  * found, the LoadBalancer Service's address against MetalLB's pools, and whether that
  * address answered.
  */
-import type { KubeObject } from "../../kube/object.js";
+import type { KubeObject } from "../../kube/index.js";
 import { fail, pass, skip, warn, type CheckOutcome } from "../model.js";
-import { ipv4ToInt } from "../stage2/ip-logic.js";
+import { ipv4ToInt } from "../stage2/index.js";
 import { podState } from "../tenant/pods.js";
 
 const ref = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;

@@ -11,9 +11,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { request } from "node:http";
-import { WaitTimeoutError } from "../../kube/errors.js";
-import type { KubeObject, ObjectRef } from "../../kube/object.js";
-import { waitFor } from "../../kube/wait.js";
+import { type KubeObject, type ObjectRef, waitFor, WaitTimeoutError } from "../../kube/index.js";
 import type { StageContext } from "../input.js";
 import { fail, pass, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";

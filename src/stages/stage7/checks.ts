@@ -3,7 +3,7 @@
  * stack (operator.victoriametrics.com/v1beta1, as CozyStack's monitoring runs it), instant
  * query answers (Prometheus HTTP API), and vmalert's rule groups.
  */
-import type { KubeObject } from "../../kube/object.js";
+import type { KubeObject } from "../../kube/index.js";
 import { fail, pass, type CheckOutcome } from "../model.js";
 
 export const vmApi = "operator.victoriametrics.com/v1beta1";

@@ -7,9 +7,7 @@
  * Queries go through the management API server's service proxy, so the stage needs no
  * network path to the metrics Services, only the kubeconfig.
  */
-import type { KubeClient } from "../../kube/client.js";
-import { WaitTimeoutError } from "../../kube/errors.js";
-import type { KubeObject } from "../../kube/object.js";
+import { type KubeClient, type KubeObject, WaitTimeoutError } from "../../kube/index.js";
 import type { StageContext } from "../input.js";
 import { fail, pass, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";

@@ -3,8 +3,7 @@
  * from `--tenant-kubeconfig` or TENANT_KUBECONFIG, and a few names of that installation with
  * defaults matching what this project generates.
  */
-import { clientFromKubeconfig } from "../../kube/kubeconfig.js";
-import type { KubeClient } from "../../kube/client.js";
+import { clientFromKubeconfig, type KubeClient } from "../../kube/index.js";
 
 /** The tenant cluster a stage 5–7 run works in. */
 export interface TenantInput {

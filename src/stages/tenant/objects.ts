@@ -4,11 +4,8 @@
  * Every object lives in a namespace labelled with the run id, so deleting those namespaces
  * removes them all; cleanup then reports by name anything that is still there.
  */
-import type { KubeClient } from "../../kube/client.js";
-import { WaitTimeoutError } from "../../kube/errors.js";
-import type { KubeObject, ObjectRef } from "../../kube/object.js";
-import { refKey } from "../../kube/object.js";
-import { waitFor, type Predicate } from "../../kube/wait.js";
+import { type KubeClient, type KubeObject, type ObjectRef, type Predicate, refKey, waitFor, WaitTimeoutError } from "../../kube/index.js";
+// vmtest/index.ts loads the VM test, which imports stages/index.ts: its ownership marks are read directly so stages and vmtest do not import each other in a cycle.
 import { newRunId } from "../../vmtest/ownership.js";
 import { runLabel, stageLabel, type WorkloadBase } from "../workloads/index.js";
 import { describePod } from "./pods.js";

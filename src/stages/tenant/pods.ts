@@ -3,8 +3,7 @@
  * the first container's exit code and termination message (how test pods report), and the
  * waiting reason that means it will not start (image pull back-off, bad config).
  */
-import type { KubeObject } from "../../kube/object.js";
-import { conditionsOf } from "../../kube/wait.js";
+import { conditionsOf, type KubeObject } from "../../kube/index.js";
 
 export interface PodState {
   readonly phase: string;

@@ -2,9 +2,8 @@
  * From a tenant Node to its Proxmox VM. capmox's providerID is `proxmox://<SMBIOS uuid>`;
  * the CCM's default format is `proxmox://<region>/<vmid>`. Both are understood.
  */
-import type { KubeObject } from "../../kube/object.js";
-import type { ClusterResource, ProxmoxApi, QemuConfig } from "../../proxmox/index.js";
-import { smbiosUuid } from "../stage3/vm.js";
+import type { KubeObject } from "../../kube/index.js";
+import { smbiosUuid, type ClusterResource, type ProxmoxApi, type QemuConfig } from "../../proxmox/index.js";
 
 export type ProviderRef = { readonly kind: "uuid"; readonly uuid: string } | { readonly kind: "vmid"; readonly region: string; readonly vmid: number };
 

@@ -10,7 +10,7 @@
  */
 import { App, Chart, Duration, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-28";
-import type { KubeObject } from "../../kube/object.js";
+import type { KubeObject } from "../../kube/index.js";
 
 /** Label with the run id on every test object. */
 export const runLabel = "cozy-proxmox.io/stage-run";

@@ -111,15 +111,15 @@ describe("npm run test:stage", () => {
     expect(junit.suites[0]?.cases.find((c) => c.name.startsWith("api.tls"))?.properties).toEqual({ verdict: "warning" });
   });
 
-  it("all: stages 1 and 2 pass, 3 and 4 are not run without a management cluster, 5 to 7 not without a tenant cluster, 8 is reported as not implemented (JSON and JUnit)", async () => {
+  it("all: stages 1 and 2 pass, 3, 4 and 8 are not run without a management cluster, 5 to 7 not without a tenant cluster (JSON and JUnit)", async () => {
     lab = await startLab();
     const config = join(dir, "platform.yaml");
     await writeFile(config, printConfig(labConfig(lab)));
     const env = { PROXMOX_SECRET: lab.tokens.admin.secret, CI: "1", PATH: process.env.PATH ?? "" };
     const result = await testStage(["all", "--config", config, "--output", "json,junit", "--report-dir", dir], env);
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toContain("Not implemented yet (not run, not counted as passed): stage 8");
-    expect(result.stderr).toContain("no management cluster (--kubeconfig or KUBECONFIG): stages 3 and 4 are not run");
+    expect(result.stdout).not.toContain("Not implemented yet");
+    expect(result.stderr).toContain("no management cluster (--kubeconfig or KUBECONFIG): stages 3, 4 and 8 are not run");
     expect(result.stderr).toContain("no tenant cluster (--tenant-kubeconfig or TENANT_KUBECONFIG): stages 5 to 7 are not run");
     const json = JSON.parse(await readFile(join(dir, "stages.json"), "utf8")) as { ok: boolean; stages: { stage: number; verdict: string }[] };
     expect(json.stages.map((s) => [s.stage, s.verdict])).toEqual([
@@ -128,7 +128,7 @@ describe("npm run test:stage", () => {
       [3, "not-run"],
       [4, "not-run"],
       ...[5, 6, 7].map((n) => [n, "not-run"]),
-      [8, "not-implemented"],
+      [8, "not-run"],
     ]);
     const report = parseJunit(await readFile(join(dir, "stages.junit.xml"), "utf8"));
     expect(report.suites).toHaveLength(8);
@@ -136,7 +136,7 @@ describe("npm run test:stage", () => {
     expect(report.suites[2]?.cases.map((c) => c.skipped)).toEqual([expect.stringContaining("needs the management cluster")]);
     expect(report.suites[3]?.cases.map((c) => c.skipped)).toEqual([expect.stringContaining("needs the management cluster")]);
     expect(report.suites.slice(4, 7).every((s) => s.cases.length === 1 && s.cases[0]?.skipped?.includes("not runnable here: stage"))).toBe(true);
-    expect(report.suites[7]?.cases.map((c) => c.skipped)).toEqual([expect.stringContaining("not implemented")]);
+    expect(report.suites[7]?.cases.map((c) => c.skipped)).toEqual([expect.stringContaining("stage 8 needs the management cluster")]);
   });
 
   it("exit 1 when a check fails, 2 for usage and config errors", async () => {
@@ -146,7 +146,7 @@ describe("npm run test:stage", () => {
     expect(wrongSecret.exitCode).toBe(1);
     expect(wrongSecret.stdout).toContain("FAIL  api.auth");
     const usage = await Promise.all([
-      testStage(["8"], env),
+      testStage(["8"], { ...env, KUBECONFIG: "" }),
       testStage(["9"], env),
       testStage([], env),
       testStage(["1", "--output", "xml"], env),
@@ -154,7 +154,7 @@ describe("npm run test:stage", () => {
       testStage(["1"], { ...env, PROXMOX_INSECURE: "perhaps" }),
     ]);
     expect(usage.map((r) => r.exitCode)).toEqual([2, 2, 2, 2, 2, 2]);
-    expect(usage[0]?.stderr).toContain("stage 8 (End to end) is not implemented yet; implemented: 1, 2, 3, 4, 5, 6, 7");
+    expect(usage[0]?.stderr).toContain("stage 8 needs the management cluster: give --kubeconfig <file> or set KUBECONFIG");
     const noTenant = await testStage(["5"], { ...env, TENANT_KUBECONFIG: "" });
     expect(noTenant.exitCode).toBe(2);
     expect(noTenant.stderr).toContain("stage 5 needs a tenant cluster whose workers are Proxmox VMs: give --tenant-kubeconfig <file> or set TENANT_KUBECONFIG");

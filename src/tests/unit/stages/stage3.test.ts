@@ -9,7 +9,8 @@ import { crdProblem, expectedCrds } from "../../../stages/stage3/controllers.js"
 import { placementProblems, type NodePlacement } from "../../../stages/stage3/placement.js";
 import { describeMachines, describeProxmoxMachine } from "../../../stages/stage3/run.js";
 import { freeAddresses, testTenant, testTenantObjects } from "../../../stages/stage3/tenant.js";
-import { smbiosUuid, vmExpectation, vmProblems, type VmFacts } from "../../../stages/stage3/vm.js";
+import { vmExpectation, vmProblems, type VmFacts } from "../../../stages/stage3/vm.js";
+import { smbiosUuid } from "../../../proxmox/index.js";
 
 const runId = "20261203t120000-ab12";
 const tenant = testTenant(defaultConfig(), runId);

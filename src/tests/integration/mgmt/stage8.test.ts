@@ -1,0 +1,182 @@
+/**
+ * Stage 8 against the management environment with Flux's real helm-controller: a test tenant
+ * by its `Kubernetes` object becomes lab VMs and Ready Nodes, the PVC workload says "not
+ * runnable here" (the kubelet stand-in runs no pods), and the delete leaves nothing in the
+ * management cluster or the lab; interrupted while the VMs join, the cleanup still removes
+ * every VM and ISO. Then `test:stage all` as a person runs it: stages 1 to 4 and 8 pass, 5 to 7 are
+ * not run, saying what they need.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { defaultConfig, type PlatformConfig } from "../../../config/index.js";
+import { defaultScenario, timingPresets } from "../../../lab/index.js";
+import type { MgmtEnv } from "../../../mgmt/index.js";
+import { repoRoot } from "../../../paths.js";
+import { createProxmoxClient } from "../../../proxmox/index.js";
+import { resolveTimeouts, runStage, type RunEvent, type StageInput, type StageResult } from "../../../stages/index.js";
+import { describeMgmt, useMgmtEnv } from "../../support/mgmt-env.js";
+
+function labConfig(env: MgmtEnv): PlatformConfig {
+  const base = defaultConfig();
+  return { ...base, proxmox: { ...base.proxmox, url: env.lab.url, tokenId: env.labCredentials.tokenId, tls: { insecure: false, fingerprint: env.labCredentials.fingerprint } } };
+}
+
+function stageInput(env: MgmtEnv, extra: Partial<StageInput> = {}): StageInput & { close(): void } {
+  const lab = env.labCredentials;
+  const api = createProxmoxClient({ url: lab.url, tokenId: lab.tokenId, secret: lab.secret, tls: { fingerprint: lab.fingerprint }, timeoutMs: 10_000 });
+  return {
+    config: labConfig(env),
+    api,
+    configuredUrl: lab.url,
+    tls: { fingerprint: lab.fingerprint },
+    timeouts: resolveTimeouts({ "poll.task": 50, "poll.retry": 50 }),
+    secrets: [lab.secret],
+    management: { client: env.kube.client, tokenSecret: lab.secret, caPem: lab.caPem },
+    ...extra,
+    close: () => api.close(),
+  };
+}
+
+async function stage8(env: MgmtEnv, extra?: Partial<StageInput>): Promise<StageResult> {
+  const input = stageInput(env, extra);
+  try {
+    return await runStage(8, input);
+  } finally {
+    input.close();
+  }
+}
+
+const createdVms = (env: MgmtEnv): string[] =>
+  [...env.lab.state.vms.values()].filter((vm) => vm.config["template"] !== "1").map((vm) => `${vm.vmid} ${vm.config["name"] ?? ""}`);
+const isos = (env: MgmtEnv): string[] => env.lab.state.volumes.filter((v) => /user-data-\d+\.iso$/.test(v.volname)).map((v) => `${v.storage}:${v.volname}`);
+const stage8Namespaces = async (env: MgmtEnv): Promise<string[]> =>
+  (await env.kube.client.list("v1", "Namespace")).items.map((n) => n.metadata.name).filter((n) => n.startsWith("cozy-stage8-"));
+const verdicts = (r: StageResult): string[][] => r.checks.map((c) => [c.id, c.verdict]);
+const check = (r: StageResult, id: string) => r.checks.find((c) => c.id === id);
+
+async function nothingLeft(env: MgmtEnv): Promise<void> {
+  expect(createdVms(env)).toEqual([]);
+  expect(isos(env)).toEqual([]);
+  expect(await stage8Namespaces(env)).toEqual([]);
+  expect((await env.kube.client.list("helm.toolkit.fluxcd.io/v2", "HelmRelease")).items.map((o) => o.metadata.name)).toEqual([]);
+  expect((await env.kube.client.list("cluster.x-k8s.io/v1beta1", "Cluster")).items.map((o) => o.metadata.name)).toEqual([]);
+}
+
+describeMgmt("stage 8: a tenant by its Kubernetes object, through Flux's real helm-controller", () => {
+  // The lab's tasks take no time here: the run is paced by the controllers, not the lab.
+  const env = useMgmtEnv({ flux: true, scenario: { ...defaultScenario(), timing: timingPresets["instant"]! } });
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "stage8-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("create → 2 Ready Nodes → the workload is not runnable here → delete leaves nothing", async () => {
+    const result = await stage8(env());
+    expect(verdicts(result), JSON.stringify(result.checks, null, 1)).toEqual([
+      ["capi.controllers", "passed"],
+      ["capi.crds", "passed"],
+      ["lifecycle.api", "passed"],
+      ["lifecycle.create", "passed"],
+      ["lifecycle.nodes", "passed"],
+      ["lifecycle.workload", "skipped"],
+      ["lifecycle.delete", "passed"],
+    ]);
+    expect(result.verdict).toBe("passed");
+    expect(check(result, "lifecycle.api")?.detail).toMatch(/^Kubernetes served as kuberneteses\.apps\.cozystack\.io\/v1alpha1, HelmRelease as helm\.toolkit\.fluxcd\.io\/v2; helm-controller v\S+ \(a local process, healthy\)$/);
+    expect(check(result, "lifecycle.create")?.detail).toMatch(/^Kubernetes cozy-stage8-\S+\/cozy-vmtest-\S+ applied \(2 workers, addresses 10\.0\.0\.\d+, 10\.0\.0\.\d+\); HelmRelease \S+\/kubernetes-cozy-vmtest-\S+ Ready after .* \(chart kubernetes-proxmox \S+ deployed\)$/);
+    expect(check(result, "lifecycle.nodes")?.detail).toMatch(/^2 Machines Running, Nodes \S+, \S+ Ready .* after apply, each with its VM's providerID and kubelet v1\.\d+\.\d+ \(registered by the lab's kubelet stand-in\)$/);
+    const workload = check(result, "lifecycle.workload");
+    expect(workload?.reason).toMatch(/^not runnable here: Node\(s\) .* are registered by the lab's kubelet stand-in, which runs no pods, and the tenant cluster has no CSIDriver csi\.proxmox\.sinextra\.dev;/);
+    expect(workload?.blockedBy).toBeUndefined();
+    expect(check(result, "lifecycle.delete")?.detail).toMatch(/2 VM\(s\) and their cloud-init ISOs gone/);
+    // Reported, not judged on speed (that belongs to `npm run bench`).
+    for (const figure of ["lifecycle.create.helmReleaseMs", "lifecycle.nodes.joinedMs", "lifecycle.delete.deleteMs", "lifecycle.delete.releaseGoneMs", "lifecycle.delete.capiGoneMs"]) {
+      expect(result.figures[figure], figure).toBeGreaterThan(0);
+    }
+    console.log(`[stage8] ${result.checks.map((c) => `${c.id} ${c.durationMs} ms`).join(", ")}; figures ${JSON.stringify(result.figures)}`);
+    await nothingLeft(env());
+  }, 600_000);
+
+  test("interrupted while the VMs join: the cleanup deletes the tenant by its object and no VM or ISO is left", async () => {
+    const controller = new AbortController();
+    let vmsAtAbort = 0;
+    let watcher: ReturnType<typeof setInterval> | undefined;
+    // Ctrl-C once capmox has made a VM: the cleanup then races the clones and joins still under way.
+    const onEvent = (event: RunEvent): void => {
+      if (event.type !== "check-start" || event.id !== "lifecycle.nodes") return;
+      watcher = setInterval(() => {
+        vmsAtAbort = createdVms(env()).length;
+        if (vmsAtAbort > 0) {
+          clearInterval(watcher);
+          controller.abort(new Error("SIGINT"));
+        }
+      }, 20);
+    };
+    let result: StageResult;
+    try {
+      result = await stage8(env(), { signal: controller.signal, onEvent });
+    } finally {
+      clearInterval(watcher);
+    }
+    expect(vmsAtAbort).toBeGreaterThan(0);
+    expect(check(result, "lifecycle.create")?.verdict).toBe("passed");
+    expect(check(result, "lifecycle.nodes")).toMatchObject({ verdict: "skipped", reason: "run interrupted while this check was running" });
+    expect(check(result, "lifecycle.delete")).toMatchObject({ verdict: "skipped", reason: "run interrupted before this check started" });
+    expect(check(result, "tenant.cleanup"), JSON.stringify(check(result, "tenant.cleanup"))).toBeUndefined();
+    await nothingLeft(env());
+  }, 600_000);
+
+  test("`test:stage all` against the environment: 1-4 and 8 pass, 5-7 not runnable here", async () => {
+    const e = env();
+    const lab = e.labCredentials;
+    const childEnv = {
+      PATH: process.env["PATH"] ?? "",
+      PROXMOX_URL: lab.url,
+      PROXMOX_TOKEN: lab.tokenId,
+      PROXMOX_SECRET: lab.secret,
+      PROXMOX_FINGERPRINT: lab.fingerprint,
+      CI: "1",
+      NO_COLOR: "1",
+    };
+    const started = performance.now();
+    const run = await execa("tsx", ["scripts/test-stage.ts", "all", "--kubeconfig", e.kube.kubeconfigPath, "--output", "json", "--report-dir", dir], {
+      cwd: repoRoot,
+      preferLocal: true,
+      reject: false,
+      extendEnv: false,
+      env: childEnv,
+      timeout: 900_000,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const report = JSON.parse(await readFile(join(dir, "stages.json"), "utf8")) as { ok: boolean; stages: Array<{ stage: number; verdict: string; reason?: string; checks: Array<{ id: string; verdict: string }> }> };
+    expect(report.ok).toBe(true);
+    expect(report.stages.map((s) => [s.stage, s.verdict])).toEqual([
+      [1, "passed"],
+      [2, "passed"],
+      [3, "passed"],
+      [4, "passed"],
+      [5, "not-run"],
+      [6, "not-run"],
+      [7, "not-run"],
+      [8, "passed"],
+    ]);
+    for (const s of report.stages.slice(4, 7)) expect(s.reason).toMatch(new RegExp(`^not runnable here: stage ${s.stage} needs the tenant cluster whose workers are Proxmox VMs`));
+    expect(report.stages[7]?.checks.find((c) => c.id === "lifecycle.workload")?.verdict).toBe("skipped");
+    // Progress per check on stderr while it runs; the table on stdout at the end.
+    expect(run.stderr).toContain("management cluster: ");
+    expect(run.stderr).toMatch(/Stage 8.*Tenant lifecycle \(7 checks\)/);
+    for (const id of ["lifecycle.create", "lifecycle.nodes", "lifecycle.delete"]) expect(run.stderr).toMatch(new RegExp(`PASS .*\\(${id.replace(".", "\\.")}, `));
+    expect(run.stderr).toMatch(/SKIP .*\(lifecycle\.workload, .*\) - not runnable here: /);
+    expect(run.stdout).toContain("Result: all checks passed");
+    expect(run.stdout + run.stderr).not.toContain(lab.secret);
+    console.log(`[stage8] test:stage all took ${seconds.toFixed(0)} s`);
+    await nothingLeft(e);
+  }, 900_000);
+});
