@@ -165,6 +165,12 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
     throw new Error(`startLab: taskDurationMs ${JSON.stringify(options.taskDurationMs)} must be a non-negative integer`);
   }
   const limits = resolveLimits(options.limits);
+  const logLines: string[] = [];
+  const log = (line: string): void => {
+    logLines.push(line);
+    if (logLines.length > 1000) logLines.shift();
+    options.log?.(line);
+  };
   const scenario = resolveScenario(options.scenario);
   const seed = scenario.seed ?? randomInt(0, 2 ** 31);
   const state = new LabState(
@@ -172,7 +178,7 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
     seededRandom(seed),
     { maxStoredBytes: limits.maxStoredBytes, ...(options.taskDurationMs === undefined ? {} : { taskDurationMs: options.taskDurationMs }) },
   );
-  const tasks = new TaskRunner(state);
+  const tasks = new TaskRunner(state, log);
   const faults = new FaultController(seed ^ 0x5eed, scenario.faults ?? []);
   const pipeline: Pipeline = {
     state,
@@ -186,12 +192,6 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
   };
   const cert = options.http ? undefined : await generateCertificate();
   if (cert) state.sslFingerprint = cert.fingerprint;
-  const logLines: string[] = [];
-  const log = (line: string): void => {
-    logLines.push(line);
-    if (logLines.length > 1000) logLines.shift();
-    options.log?.(line);
-  };
   const server = createServer(pipeline, cert, log);
   const sockets = new Set<Socket>();
   server.on(cert ? "secureConnection" : "connection", (s: Socket) => {

@@ -63,15 +63,20 @@ export interface TaskSpec {
   readonly failWith?: string;
   /** Overrides the configured duration. */
   readonly durationMs?: number;
+  /** What the task does to which VM, for the lab's log (`clone 9000 → VM 101 'name' on pve2`); unset: not logged. */
+  readonly summary?: string;
 }
 
 /** Starts and finishes tasks; owns their timers so `stopAll` leaves nothing behind. */
 export class TaskRunner {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly state: LabState;
+  private readonly log: (line: string) => void;
 
-  constructor(state: LabState) {
+  /** `log` gets one line per finished task that has a summary, so a person can watch VMs come and go. */
+  constructor(state: LabState, log: (line: string) => void = () => {}) {
     this.state = state;
+    this.log = log;
   }
 
   /** Creates a running task and schedules its end. */
@@ -149,6 +154,7 @@ export class TaskRunner {
     }
     task.status = "stopped";
     task.endtime = Math.floor(Date.now() / 1000);
+    if (spec.summary) this.log(`${spec.summary}: ${task.exitstatus}`);
   }
 
   /** Cancels every pending task timer (lab shutdown). */

@@ -96,6 +96,7 @@ function powerTask(
     node,
     type,
     id: String(vmid),
+    summary: `${type} VM ${vmid} '${vm.config["name"] ?? ""}' on ${node}`,
     ...(options.atStart ? { workAtStart: true } : {}),
     work: () => {
       if (lockAtStart !== undefined) throw new Error(`VM is locked (${lockAtStart})`);

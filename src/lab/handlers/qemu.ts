@@ -200,6 +200,7 @@ const clone: Handler = (ctx) => {
     node,
     type: "qmclone",
     id: String(source.vmid),
+    summary: `qmclone ${source.vmid} → VM ${newid} '${config["name"] ?? ""}' on ${dstNode}`,
     log,
     work: () => {
       const lines: string[] = [];
@@ -284,6 +285,7 @@ const destroy: Handler = (ctx) => {
     node,
     type: "qmdestroy",
     id: String(vm.vmid),
+    summary: `qmdestroy VM ${vm.vmid} '${vm.config["name"] ?? ""}' on ${node}`,
     work: () => {
       const { lock: _lock, ...config } = vm.config;
       const lines = freeVmVolumes(ctx.state, vm.vmid, node, config, unreferenced);

@@ -140,6 +140,15 @@ describe("clone → configure → start → agent → stop → delete", () => {
     expect(gone.statusText).toBe("Configuration file 'nodes/pve1/qemu-server/101.conf' does not exist");
     expect(lab.state.volumes.filter((v) => v.vmid === 101)).toEqual([]);
     expect(await data(lab, "GET", "/cluster/nextid?vmid=101")).toBe("101");
+    // a person watching the lab's log sees the VM come and go
+    expect(lab.log.filter((l) => l.includes("VM 101"))).toEqual([
+      "qmclone 9000 → VM 101 'k8s-worker-0' on pve1: OK",
+      "qmstart VM 101 'k8s-worker-0' on pve1: OK",
+      "qmstart VM 101 'k8s-worker-0' on pve1: VM 101 already running",
+      "qmshutdown VM 101 'k8s-worker-0' on pve1: OK",
+      "qmstop VM 101 'k8s-worker-0' on pve1: OK",
+      "qmdestroy VM 101 'k8s-worker-0' on pve1: OK",
+    ]);
   });
 });
 
