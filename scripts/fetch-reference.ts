@@ -12,9 +12,8 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { cozystackCheckoutDir, cozystackPin, fetchCozystackCheckout, findCozystackCheckout } from "../src/cozystack/checkout.js";
 import { repoRoot } from "../src/paths.js";
-import { fetchReference } from "../src/reference/fetch.js";
+import { cozystackCheckoutDir, cozystackPin, fetchCozystackCheckout, fetchReference, findCozystackCheckout } from "../src/reference/index.js";
 
 const usage =
   "usage: npm run fetch-reference -- [--from <folder|archive.tar.gz|https-url>] [--cozystack-git <url|path>] [--skip-cozystack]";

@@ -3,7 +3,7 @@
  * into paas-proxmox, emitted in CozyStack's v0.37 bundle format, and checked the way the
  * platform chart will read it before anyone writes it.
  */
-import type { PlatformConfig } from "../config/types.js";
+import type { PlatformConfig } from "../config/index.js";
 import { overlayCharts } from "../cozystack/index.js";
 import { getProfile } from "../versions/index.js";
 import { checkReleases, settingsProblems, type ChartFacts } from "./checks.js";

@@ -9,16 +9,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { renderBundle } from "../bundles/index.js";
-import {
-  BootstrapError,
-  bootstrap,
-  clientFromKubeconfig,
-  loadInstallerManifest,
-  redactor,
-  type InstallerManifest,
-  type KubeClient,
-  type ProxmoxPreflight,
-} from "../kube/index.js";
+import { clientFromKubeconfig, type KubeClient } from "../kube/index.js";
+import { BootstrapError, bootstrap, loadInstallerManifest, redactor, type InstallerManifest, type ProxmoxPreflight } from "../kube/bootstrap/index.js";
 import { failedChecks, parseDuration, runStage } from "../stages/index.js";
 import type { CliIo } from "./test-stage.js";
 import { openSession, UsageError, type Session } from "./proxmox-session.js";

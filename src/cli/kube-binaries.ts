@@ -2,12 +2,14 @@
  * `npm run kube:binaries [-- --update] [--force] [--verbose] [--kube-only]`: builds (or
  * reuses) every Go program the project runs, each under .cache/<name>/<version>/:
  * kube-apiserver, kube-controller-manager and etcd, then the Cluster API controllers (CAPI
- * core and kubeadm bootstrap, capmox, IPAM). `--update` first moves tools/kube and
- * tools/etcd to the newest patch of their lines (the controllers' pins are chosen by hand:
- * see src/mgmt/binaries.ts).
+ * core and kubeadm bootstrap, capmox, IPAM), Flux's helm-controller and controller-gen (which
+ * generates the source CRDs helm-controller reads). `npm run tools` ends with it. `--kube-only`
+ * stops after the first three. `--update` first moves tools/kube and tools/etcd to the newest
+ * patch of their lines (the other pins are chosen by hand: see src/mgmt/binaries.ts and
+ * src/mgmt/flux-binaries.ts).
  */
 import { parseArgs } from "node:util";
-import { ensureBinary, kubeBinarySpecs, updateConsumerModule, type GoBinarySpec } from "../kube/index.js";
+import { ensureBinary, kubeBinarySpecs, updateConsumerModule, type GoBinarySpec } from "../kube/env/index.js";
 import { controllerSpecs } from "../mgmt/index.js";
 
 export async function kubeBinariesMain(argv: readonly string[]): Promise<number> {

@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ensureKubeBinaries, startKubeEnv } from "../kube/index.js";
+import { ensureKubeBinaries, startKubeEnv } from "../kube/env/index.js";
 import { killOnSignalWhileStarting, untilSignalOrExit } from "./until-signal.js";
 
 export async function kubeUpMain(argv: readonly string[]): Promise<number> {

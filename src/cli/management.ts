@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { clientFromKubeconfig } from "../kube/index.js";
 import type { EnvMap } from "../proxmox/index.js";
 import type { Connection, StageInput } from "../stages/index.js";
-import { probeTls, sameFingerprint } from "../stages/stage1/tls.js";
+import { probeTls, sameFingerprint } from "../stages/stage1/index.js";
 import { UsageError } from "./proxmox-session.js";
 
 /** The kubeconfig path from the flag, else from KUBECONFIG (its first entry). */

@@ -3,7 +3,7 @@
  * while starting kills what exists so far, synchronously; once running, the command waits
  * for Ctrl-C/SIGTERM or for a server to exit on its own.
  */
-import { stopAllKubeEnvsSync } from "../kube/index.js";
+import { stopAllKubeEnvsSync } from "../kube/env/index.js";
 
 /** While starting: SIGINT/SIGTERM kill every server at once and end with 130. Returns the undo. */
 export function killOnSignalWhileStarting(): () => void {

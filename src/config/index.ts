@@ -7,3 +7,4 @@ export { printConfig, toUserForm } from "./print.js";
 export { configJsonSchema } from "./schema.js";
 export { checkCredentials, resolveSecret, secretTextProblem, type Env } from "./secret.js";
 export { validateConfig } from "./validate.js";
+export { formatIpv4, parseIpv4 } from "./ipv4.js";

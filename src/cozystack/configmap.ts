@@ -4,7 +4,7 @@
  * value overrides. Built from the platform config; it holds no secrets.
  */
 import { stringify } from "yaml";
-import type { PlatformConfig } from "../config/types.js";
+import type { PlatformConfig } from "../config/index.js";
 
 /**
  * YAML the platform chart's `fromYaml` (Go, YAML 1.1) reads back as written: YAML 1.1 output

@@ -4,7 +4,7 @@
  * bundle, one `packages/system/<dir>` per chart the bundle needs that CozyStack lacks, and
  * `paas-proxmox/` (the checkout patch, the `cozystack` ConfigMap, a README).
  */
-import type { PlatformConfig } from "../config/types.js";
+import type { PlatformConfig } from "../config/index.js";
 import { getProfile } from "../versions/index.js";
 import { overlayCharts } from "./charts/catalog.js";
 import { capmoxChart, capmoxChartDir, capmoxConfigSecret } from "./charts/capmox.js";
@@ -17,6 +17,7 @@ import type { UpstreamSource } from "./charts/upstream-wrapper.js";
 import { definitionChartDir, renderAppFiles, resourceDefinitionChart } from "./app/index.js";
 import { bundleName, cozystackConfigMapData, cozystackConfigMapYaml } from "./configmap.js";
 import { patchPath, renderPatch } from "./patch.js";
+// bundles/index.ts imports the overlay chart catalog from cozystack/index.ts: the bundle model is read directly so the two folders do not import each other in a cycle.
 import { bundleReleases } from "../bundles/model.js";
 import { ccmChartPin, chartPins, csiChartPin, type ChartPin } from "./artifacts/pins.js";
 import { chartLockPath, defaultVendorDir, readChartLock, readVendoredChart } from "./artifacts/store.js";

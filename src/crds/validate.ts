@@ -10,6 +10,7 @@ import { getProfile } from "../versions/index.js";
 import { crdVersion, findCrds, type CrdFile, loadCrd } from "./catalog.js";
 import { celOutcome, type CelRule } from "./cel.js";
 import { rootSchema, withDefaults } from "./structural.js";
+import { fieldPath, pointerSegments, schemaProblem } from "../schema-errors/index.js";
 
 /** One problem of one object. */
 export interface ValidationIssue {
@@ -118,28 +119,23 @@ function resolve(apiVersion: string, kind: string, options: ValidateOptions): Re
   return result;
 }
 
-function fieldPath(instancePath: string): string {
-  return instancePath
-    .slice(1)
-    .split("/")
-    .filter((s) => s !== "")
-    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`))
-    .join("")
-    .replace(/\.\[/g, "[");
-}
-
-function describe(e: ErrorObject): { path: string; message: string; unchecked?: true } {
-  const path = fieldPath(e.instancePath);
+/** One ajv error in kubectl --validate=strict's words for unknown and missing fields; the shared messages otherwise. */
+function describe(object: unknown, e: ErrorObject): { path: string; message: string; unchecked?: true } | undefined {
   const p = e.params as Record<string, unknown>;
-  if (e.keyword === "k8sCel" && p.unchecked === true) return { path, message: e.message ?? "CEL rule not checked", unchecked: true };
-  if (e.keyword === "additionalProperties") {
-    const field = path ? `${path}.${String(p.additionalProperty)}` : String(p.additionalProperty);
-    return { path: field, message: `unknown field "${field}"` };
+  if (e.keyword === "k8sCel" && p.unchecked === true) return { path: fieldPath(pointerSegments(e.instancePath)), message: e.message ?? "CEL rule not checked", unchecked: true };
+  const problem = schemaProblem(object, e);
+  if (!problem) return undefined;
+  const path = fieldPath(problem.at);
+  switch (problem.kind) {
+    case "unknown-field":
+      return { path, message: `unknown field "${path}"` };
+    case "missing":
+      return { path: fieldPath(problem.at.slice(0, -1)), message: `missing required field "${String(problem.at.at(-1))}"` };
+    case "key":
+      return { path, message: `key ${problem.message}` };
+    default:
+      return { path, message: problem.message };
   }
-  if (e.keyword === "required") return { path, message: `missing required field "${String(p.missingProperty)}"` };
-  if (e.keyword === "enum") return { path, message: `must be one of: ${(p.allowedValues as unknown[]).map(String).join(", ")}` };
-  return { path, message: e.message ?? e.keyword };
 }
 
 function scopeIssue(crd: CrdFile, object: Record<string, unknown>): string | undefined {
@@ -164,8 +160,12 @@ function validateOne(object: unknown, index: number, options: ValidateOptions): 
   const issues: ValidationIssue[] = [];
   const scope = scopeIssue(r.crd, o);
   if (scope) issues.push({ ...base, path: "metadata.namespace", message: scope });
-  if (!r.validate(withDefaults(r.openApi, o))) {
-    for (const e of r.validate.errors ?? []) issues.push({ ...base, ...describe(e) });
+  const defaulted = withDefaults(r.openApi, o);
+  if (!r.validate(defaulted)) {
+    for (const e of r.validate.errors ?? []) {
+      const issue = describe(defaulted, e);
+      if (issue) issues.push({ ...base, ...issue });
+    }
   }
   return issues;
 }

@@ -1,6 +1,6 @@
 /**
  * The real Cluster API controllers, built from their Go modules like kube-apiserver (see
- * src/kube/binaries.ts): one consumer module per upstream module under `tools/`, the
+ * src/kube/env/binaries.ts): one consumer module per upstream module under `tools/`, the
  * binaries cached by version under `.cache/<cacheName>/<version>/`.
  *
  * Versions: CAPI core and the kubeadm bootstrap provider v1.10.1 (what CozyStack v0.37.10
@@ -8,17 +8,7 @@
  * serves (v0.7.5–v0.7.7 are refused), built with the cluster-api v1.9.5 replace of its own
  * go.mod; the in-cluster IPAM provider v1.0.3.
  */
-import {
-  cachedBinary,
-  cachedKubeBinaries,
-  ensureBinary,
-  ensureKubeBinaries,
-  kubeControllerManagerSpec,
-  type BuildOptions,
-  type BuiltBinary,
-  type GoBinarySpec,
-  type KubeBinaries,
-} from "../kube/binaries.js";
+import { type BuildOptions, type BuiltBinary, cachedBinary, cachedKubeBinaries, ensureBinary, ensureKubeBinaries, type GoBinarySpec, type KubeBinaries, kubeControllerManagerSpec } from "../kube/env/index.js";
 import { cachedFluxBinaries, ensureFluxBinaries, fluxSpecs, type FluxBinaries } from "./flux-binaries.js";
 
 /** What CAPI's release build stamps (its Makefile's LDFLAGS); without it the manager reports v0.0.0. */

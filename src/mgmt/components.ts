@@ -17,8 +17,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { referencePath } from "../paths.js";
-import type { KubeObject } from "../kube/object.js";
-import { pinnedVersion } from "../kube/binaries.js";
+import type { KubeObject } from "../kube/index.js";
+import { pinnedVersion } from "../kube/env/index.js";
 import { capmoxSpec, ipamSpec } from "./binaries.js";
 
 /** One of the CozyStack v0.37.10 provider components files. */

@@ -18,10 +18,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pollUntil } from "../kube/env/env.js";
-import { freePort } from "../kube/env/ports.js";
-import { ServerProcess } from "../kube/env/process.js";
-import type { PemPair } from "../kube/env/pki.js";
+import { freePort, type PemPair, pollUntil, ServerProcess } from "../kube/env/index.js";
 import type { ControllerBinaries } from "./binaries.js";
 import { releaseManagerArgs } from "./components.js";
 

@@ -18,9 +18,7 @@
  *   reports an application's state from its HelmRelease.
  * It renders no chart and creates no cluster object: helm-controller, CAPI and capmox do.
  */
-import type { KubeClient } from "../kube/client.js";
-import { inform } from "../kube/informer.js";
-import type { KubeObject } from "../kube/object.js";
+import { inform, type KubeClient, type KubeObject } from "../kube/index.js";
 import { crdSchema, type JsonSchema } from "./crd-schema.js";
 
 export const cozystackApiStandInName = "cozystack-api-stand-in";

@@ -15,8 +15,8 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments } from "yaml";
 import { cacheDir, repoRoot } from "../paths.js";
-import { cachedBinary, ensureBinary, pinnedVersion, type BuildOptions, type BuiltBinary, type GoBinarySpec } from "../kube/binaries.js";
-import type { KubeObject } from "../kube/object.js";
+import { type BuildOptions, type BuiltBinary, cachedBinary, ensureBinary, type GoBinarySpec, pinnedVersion } from "../kube/env/index.js";
+import type { KubeObject } from "../kube/index.js";
 import { moduleCrds } from "./components.js";
 
 export const helmControllerSpec: GoBinarySpec = {

@@ -11,12 +11,10 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { PlatformConfig } from "../config/types.js";
+import type { PlatformConfig } from "../config/index.js";
 import { appChartPath, appsRepository, renderAppFiles, resourceDefinition } from "../cozystack/app/index.js";
-import type { KubeClient } from "../kube/client.js";
-import { freePort } from "../kube/env/ports.js";
-import { ServerProcess } from "../kube/env/process.js";
-import type { KubeObject } from "../kube/object.js";
+import type { KubeClient, KubeObject } from "../kube/index.js";
+import { freePort, ServerProcess } from "../kube/env/index.js";
 import { httpOk, type RunningController } from "./controllers.js";
 import { applicationCrd, CozystackApiStandIn, type ResourceDefinition } from "./cozystack-api-stand-in.js";
 import { ensureSourceCrds, helmReleaseCrds, type FluxBinaries } from "./flux-binaries.js";

@@ -18,12 +18,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ServerProcess } from "../kube/env/process.js";
-import type { KubeClient } from "../kube/client.js";
-import { startKubeEnv, type KubeEnv } from "../kube/env/env.js";
-import type { KubeBinaries } from "../kube/binaries.js";
-import { inform } from "../kube/informer.js";
-import type { KubeObject } from "../kube/object.js";
+import { type KubeBinaries, type KubeEnv, ServerProcess, startKubeEnv } from "../kube/env/index.js";
+import { inform, type KubeClient, type KubeObject } from "../kube/index.js";
 
 export const kamajiStandInName = "kamaji-stand-in";
 const finalizer = "cozy-proxmox.io/kamaji-stand-in";

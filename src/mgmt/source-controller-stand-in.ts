@@ -20,9 +20,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { parse } from "yaml";
-import type { KubeClient } from "../kube/client.js";
-import { inform } from "../kube/informer.js";
-import type { KubeObject } from "../kube/object.js";
+import { inform, type KubeClient, type KubeObject } from "../kube/index.js";
 import { helmPath } from "../tools/helm.js";
 
 export const sourceControllerStandInName = "source-controller-stand-in";

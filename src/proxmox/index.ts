@@ -35,3 +35,4 @@ export { missingPrivileges, privilegesAt, type MissingPrivilege, type PrivilegeR
 export { buildUploadBody } from "./upload.js";
 export { encodeParams } from "./http.js";
 export { apiPath } from "./requester.js";
+export { smbiosUuid } from "./qemu.js";

@@ -1,4 +1,4 @@
-/** QEMU VM operations: list, config (get / async POST / sync PUT), clone, resize, power, delete, status. */
+/** QEMU VM operations: list, config (get / async POST / sync PUT), clone, resize, power, delete, status; reading `smbios1`. */
 import type { Params } from "./api.js";
 import { apiPath, requireId, requireNode, requireVmid, type Requester } from "./requester.js";
 import type {
@@ -14,6 +14,11 @@ import type {
   QemuVmSummary,
   Upid,
 } from "./types.js";
+
+/** `uuid=…` of a VM's `smbios1`: the SMBIOS UUID that capmox's providerID names. */
+export function smbiosUuid(smbios1: string | undefined): string | undefined {
+  return /(?:^|,)uuid=([0-9a-fA-F-]+)/.exec(smbios1 ?? "")?.[1];
+}
 
 function vmPath(node: string, vmid: number): string {
   return apiPath`/nodes/${requireNode(node)}/qemu/${requireVmid(vmid)}`;

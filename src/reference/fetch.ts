@@ -9,8 +9,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { verifySha256 } from "../cozystack/artifacts/store.js";
-import { allFilePins } from "../cozystack/artifacts/vendor.js";
+import { allFilePins, verifySha256 } from "../cozystack/index.js";
 import { cacheDir } from "../paths.js";
 
 /** Files every part of the project reads; a source without one of them is refused. */

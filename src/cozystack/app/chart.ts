@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { requireProfile } from "../../capi/index.js";
-import type { PlatformConfig } from "../../config/types.js";
+import type { PlatformConfig } from "../../config/index.js";
 import { repoRoot } from "../../paths.js";
 import { getProfile } from "../../versions/index.js";
 import { yamlText, type ChartFiles } from "../charts/files.js";

@@ -4,7 +4,7 @@
  * the HelmRelease `kubernetes-<name>` of the app chart with `values = spec`.
  */
 import { stringify } from "yaml";
-import type { PlatformConfig, TenantConfig } from "../../config/types.js";
+import type { PlatformConfig, TenantConfig } from "../../config/index.js";
 import { applicationKind, appsApiVersion, releasePrefix } from "./names.js";
 import type { KubeObject } from "./resource-definition.js";
 import { tenantValues } from "./values.js";

@@ -3,7 +3,7 @@
  * the CozystackResourceDefinition that serves it as `Kubernetes` (apps.cozystack.io), its
  * system chart and bundle release, and the per-tenant custom resources.
  */
-import type { PlatformConfig } from "../../config/types.js";
+import type { PlatformConfig } from "../../config/index.js";
 import { underDir } from "../charts/files.js";
 import { appChart } from "./chart.js";
 import { appChartPath } from "./names.js";

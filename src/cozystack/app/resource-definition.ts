@@ -4,7 +4,7 @@
  * installs it (`packages/system/kubernetes-proxmox-rd`, the per-application `<app>-rd`
  * layout CozyStack itself uses from v0.40), with its bundle release.
  */
-import type { PlatformConfig } from "../../config/types.js";
+import type { PlatformConfig } from "../../config/index.js";
 import { chartYaml, packageMakefile, yamlText, type ChartFiles } from "../charts/files.js";
 import {
   adminKubeconfigSecret,

@@ -4,8 +4,7 @@
  * `tenantValues` is the inverse of the chart for a tenant of the config: the `spec` that
  * makes the chart render the tenant's objects exactly as the constructs do.
  */
-import { defaults } from "../../config/index.js";
-import type { NodeGroupConfig, PlatformConfig, TemplateRef, TenantConfig } from "../../config/types.js";
+import { defaults, type NodeGroupConfig, type PlatformConfig, type TemplateRef, type TenantConfig } from "../../config/index.js";
 import { csiStorageClass } from "../charts/proxmox-csi.js";
 import { defaultKubernetesVersion } from "./names.js";
 

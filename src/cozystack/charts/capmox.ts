@@ -4,7 +4,7 @@
  * components. Credentials reach it through `configSecret`; TLS is verified unless the
  * platform config says insecure.
  */
-import type { PlatformConfig } from "../../config/types.js";
+import type { PlatformConfig } from "../../config/index.js";
 import { capmoxPins } from "../artifacts/pins.js";
 import { readPinnedFile, VendorError } from "../artifacts/store.js";
 import { capiProviderChart } from "./capi-provider.js";

@@ -2,7 +2,7 @@
  * The system charts the overlay adds to a CozyStack v0.37 checkout (`packages/system/<dir>`,
  * Chart.yaml `name: cozy-<dir>`): what the paas-proxmox bundle needs and CozyStack lacks.
  */
-import { definitionChartDir } from "../app/names.js";
+import { definitionChartDir } from "../app/index.js";
 
 export interface OverlayChart {
   /** Directory under `packages/system/`. */

@@ -4,7 +4,7 @@
  * and secret are files from a Secret the operator creates (`token_id_file`,
  * `token_secret_file`), so no credential is ever part of a chart or a HelmRelease.
  */
-import type { PlatformConfig } from "../../config/types.js";
+import type { PlatformConfig } from "../../config/index.js";
 
 /** Where the credentials Secret is mounted; its keys become files. */
 const secretMount = "/run/secrets/proxmox";

@@ -4,7 +4,7 @@
  * providerIDs match capmox's `proxmox://<SMBIOS uuid>`, and credentials from a Secret. It
  * labels nodes with topology.kubernetes.io/region (the config's region) and zone (PVE node).
  */
-import type { PlatformConfig } from "../../config/types.js";
+import type { PlatformConfig } from "../../config/index.js";
 import { ccmChartPin } from "../artifacts/pins.js";
 import { credentialsComment, proxmoxAccess } from "./proxmox-access.js";
 import type { ChartFiles } from "./files.js";

@@ -3,7 +3,7 @@
  * with provider capmox, a StorageClass on the configured Proxmox storage limited to the
  * Proxmox region, and credentials from a Secret.
  */
-import type { PlatformConfig } from "../../config/types.js";
+import type { PlatformConfig } from "../../config/index.js";
 import { csiChartPin } from "../artifacts/pins.js";
 import { credentialsComment, proxmoxAccess } from "./proxmox-access.js";
 import type { ChartFiles } from "./files.js";

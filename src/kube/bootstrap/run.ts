@@ -4,8 +4,8 @@
  * (dry run) or apply (idempotent, server-side apply) → optionally the installer manifest →
  * wait for the system HelmReleases. Secrets never reach `log`: every line passes `redact`.
  */
-import type { PlatformConfig } from "../../config/types.js";
-import { platformInstall, platformNamespace, type PlatformInstall } from "../../bundles/installed.js";
+import type { PlatformConfig } from "../../config/index.js";
+import { platformInstall, platformNamespace, type PlatformInstall } from "../../bundles/index.js";
 import { cozystackConfigMapData } from "../../cozystack/index.js";
 import { refOf, type KubeClient } from "../client.js";
 import { WaitTimeoutError } from "../errors.js";

@@ -12,7 +12,7 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { cachedKubeBinaries, type KubeBinaries } from "../binaries.js";
+import { cachedKubeBinaries, type KubeBinaries } from "./binaries.js";
 import { KubeClient, type WarningHandler } from "../client.js";
 import { adminKubeconfigYaml, writeKubeconfig } from "../kubeconfig.js";
 import { installProductCrds } from "./crds.js";

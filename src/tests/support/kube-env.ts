@@ -8,7 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe } from "vitest";
-import { cachedKubeBinaries, ensureKubeBinaries, startKubeEnv, stopAllKubeEnvsSync, type KubeEnv, type KubeEnvOptions } from "../../kube/index.js";
+import { cachedKubeBinaries, ensureKubeBinaries, startKubeEnv, stopAllKubeEnvsSync, type KubeEnv, type KubeEnvOptions } from "../../kube/env/index.js";
 
 export interface KubeTierAvailability {
   readonly available: boolean;

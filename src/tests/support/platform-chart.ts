@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments } from "yaml";
 import { bundleName } from "../../cozystack/index.js";
-import type { KubeEnv, KubeObject } from "../../kube/index.js";
+import type { KubeObject } from "../../kube/index.js";
+import type { KubeEnv } from "../../kube/env/index.js";
 import { referencePath } from "../../paths.js";
 import { helmPath } from "../../tools/helm.js";
 

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findCozystackCheckout } from "../../../cozystack/checkout.js";
+import { findCozystackCheckout } from "../../../reference/index.js";
 import { renderPatch } from "../../../cozystack/index.js";
 
 const checkout = findCozystackCheckout();

@@ -15,20 +15,8 @@ import { renderBundle } from "../../../bundles/index.js";
 import { credentialsSecretName } from "../../../capi/index.js";
 import { defaultConfig, defaultTenant, printConfig, validateConfig, type PlatformConfig } from "../../../config/index.js";
 import { capmoxConfigSecret, cozystackConfigMapData, proxmoxCcmValues, proxmoxCsiValues } from "../../../cozystack/index.js";
-import {
-  BootstrapError,
-  KubeClient,
-  bootstrap,
-  bootstrapFieldManager,
-  bootstrapObjects,
-  describeRef,
-  loadInstallerManifest,
-  refOf,
-  systemHelmReleases,
-  type BootstrapInput,
-  type KubeObject,
-  type ObjectRef,
-} from "../../../kube/index.js";
+import { KubeClient, describeRef, refOf, type KubeObject, type ObjectRef } from "../../../kube/index.js";
+import { BootstrapError, bootstrap, bootstrapFieldManager, bootstrapObjects, loadInstallerManifest, systemHelmReleases, type BootstrapInput } from "../../../kube/bootstrap/index.js";
 import { startLab, type LabHandle } from "../../../lab/index.js";
 import { repoRoot } from "../../../paths.js";
 import { describeKube, useKubeEnv } from "../../support/kube-env.js";

@@ -8,16 +8,8 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import {
-  KubeApiError,
-  WaitTimeoutError,
-  clientFromKubeconfig,
-  conditionIs,
-  describeCondition,
-  productCrds,
-  waitFor,
-  type KubeObject,
-} from "../../../kube/index.js";
+import { KubeApiError, WaitTimeoutError, clientFromKubeconfig, conditionIs, describeCondition, waitFor, type KubeObject } from "../../../kube/index.js";
+import { productCrds } from "../../../kube/env/index.js";
 import { repoRoot } from "../../../paths.js";
 import { describeKube, useKubeEnv } from "../../support/kube-env.js";
 

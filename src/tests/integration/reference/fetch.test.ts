@@ -9,9 +9,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CheckoutError, cozystackPin, fetchCozystackCheckout, findCozystackCheckout } from "../../../cozystack/checkout.js";
 import { repoRoot, sharedDir } from "../../../paths.js";
-import { fetchReference, ReferenceError } from "../../../reference/fetch.js";
+import { CheckoutError, cozystackPin, fetchCozystackCheckout, fetchReference, findCozystackCheckout, ReferenceError } from "../../../reference/index.js";
 
 let tmp: string;
 beforeAll(() => {

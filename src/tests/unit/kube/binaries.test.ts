@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { compareVersions, consumerGoMod, consumerReplaces, etcdSpec, kubeApiserverSpec, kubeBinarySpecs, pinnedVersion } from "../../../kube/index.js";
+import { compareVersions, consumerGoMod, consumerReplaces, etcdSpec, kubeApiserverSpec, kubeBinarySpecs, pinnedVersion } from "../../../kube/env/index.js";
 import { controllerSpecs } from "../../../mgmt/index.js";
 import { repoRoot } from "../../../paths.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { forTestServer, productCrds } from "../../../kube/index.js";
+import { forTestServer, productCrds } from "../../../kube/env/index.js";
 import { getProfile } from "../../../versions/index.js";
 
 describe("product CRDs", () => {

@@ -2,7 +2,8 @@ import { describe, expect, test } from "vitest";
 import { credentialsSecretName } from "../../../capi/index.js";
 import { defaultConfig, type PlatformConfig } from "../../../config/index.js";
 import { capmoxConfigSecret, ccmCredentialsSecret, csiCredentialsSecret, proxmoxCaConfigMap } from "../../../cozystack/index.js";
-import { credentialObjects, describeRef, proxmoxBaseUrl, redactor, refOf, type KubeObject } from "../../../kube/index.js";
+import { describeRef, refOf, type KubeObject } from "../../../kube/index.js";
+import { credentialObjects, proxmoxBaseUrl, redactor } from "../../../kube/bootstrap/index.js";
 
 const installed = [
   { name: "capi-providers-infraprovider-proxmox", namespace: "cozy-cluster-api" },

@@ -4,7 +4,7 @@
  * as the kubelet receives them, the Node it registers, the CA pin as kubeadm computes it.
  */
 import { describe, expect, it } from "vitest";
-import { createEnvPki } from "../../../kube/index.js";
+import { createEnvPki } from "../../../kube/env/index.js";
 import { jinjaVariables, joinOf, networkAddresses, parseJoinConfig, registration, renderJinja, spkiPin, unquoteWord, type NoCloudSeed } from "../../../lab/kubelet/index.js";
 import { X509Certificate } from "node:crypto";
 

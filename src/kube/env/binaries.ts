@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { cacheDir, repoRoot } from "../paths.js";
+import { cacheDir, repoRoot } from "../../paths.js";
 
 /** One binary built from a Go module through a consumer module of ours. */
 export interface GoBinarySpec {
