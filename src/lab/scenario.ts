@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject } from "ajv";
 import { parse as parseYaml } from "yaml";
+import { fieldPath, schemaProblem } from "../schema-errors/index.js";
 import type { FaultRule } from "./faults.js";
 
 /** A Linux bridge on a node (`/nodes/{node}/network`). */
@@ -406,23 +407,13 @@ export class ScenarioError extends Error {
   }
 }
 
-function valueAt(root: unknown, pointer: string): unknown {
-  let cur: unknown = root;
-  for (const part of pointer.split("/").slice(1)) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string, unknown>)[part.replace(/~1/g, "/").replace(/~0/g, "~")];
-  }
-  return cur;
-}
-
-function describeAjvError(root: unknown, e: ErrorObject): string {
-  const field = "scenario" + e.instancePath.replace(/\/(\d+)/g, "[$1]").replace(/\//g, ".");
-  if (e.keyword === "additionalProperties") {
-    return `${field}.${String(e.params["additionalProperty"])}: unknown field`;
-  }
-  if (e.keyword === "required") return `${field}.${String(e.params["missingProperty"])}: is required`;
-  const value = JSON.stringify(valueAt(root, e.instancePath));
-  return `${field}: ${e.message ?? "is invalid"} (got ${value})`;
+/** One line per schema problem, in the words config and CRD validation use; undefined for an error another one explains. */
+function describeAjvError(root: unknown, e: ErrorObject): string | undefined {
+  const p = schemaProblem(root, e);
+  if (!p) return undefined;
+  const field = fieldPath(p.at, "scenario");
+  if (p.kind === "unknown-field" || p.kind === "missing") return `${field}: ${p.message}`;
+  return `${field}: ${p.kind === "key" ? "key " : ""}${p.message} (got ${JSON.stringify(p.value)})`;
 }
 
 /** Cross-field checks ajv cannot express: references between nodes, storages, VMs, pools, tokens. */
@@ -471,7 +462,7 @@ function checkReferences(s: Scenario): string[] {
 /** Validates a scenario object; throws ScenarioError naming every bad field. */
 export function validateScenario(input: unknown, source = "(object)"): Scenario {
   if (!validateScenarioShape(input)) {
-    throw new ScenarioError(source, (validateScenarioShape.errors ?? []).map((e) => describeAjvError(input, e)));
+    throw new ScenarioError(source, (validateScenarioShape.errors ?? []).map((e) => describeAjvError(input, e)).filter((m): m is string => m !== undefined));
   }
   const scenario = input as unknown as Scenario;
   const problems = checkReferences(scenario);

@@ -20,10 +20,7 @@ import { createHash, randomBytes, webcrypto, X509Certificate } from "node:crypto
 import { connect, type PeerCertificate } from "node:tls";
 import * as x509 from "@peculiar/x509";
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient } from "../../kube/client.js";
-import { KubeApiError } from "../../kube/errors.js";
-import type { KubeObject } from "../../kube/object.js";
-import { waitFor } from "../../kube/wait.js";
+import { KubeApiError, KubeClient, waitFor, type KubeObject } from "../../kube/index.js";
 import { jinjaVariables, kubeadmJoinConfig, networkAddresses, renderJinja, type NoCloudSeed } from "./cloud-init.js";
 import { parseJoinConfig, type JoinConfig } from "./join.js";
 

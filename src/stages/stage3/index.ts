@@ -15,6 +15,8 @@ import { describeVm, vmExpectation, vmProblems, type VmFacts } from "./vm.js";
 
 export const STAGE3_TITLE = "VM management via Cluster API";
 export { Stage3Run, type ProvisionedMachine } from "./run.js";
+export { alive, containerImages, healthy, imageVersion, localControllers } from "./controllers.js";
+export { testTenantNamespace, type TestTenant } from "./tenant.js";
 
 const guestAgentCause =
   "the template's OS has no QEMU guest agent, or it is not enabled (capmox waits for the agent before it reports the VM ready)";

@@ -30,6 +30,7 @@ import {
 } from "./checks.js";
 
 export const STAGE5_TITLE = "CSI storage";
+export { csiProvisioner, judgeController } from "./checks.js";
 
 /** What stage 5's checks share. */
 export class Stage5Run {

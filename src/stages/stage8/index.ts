@@ -6,15 +6,13 @@
  * Where the tenant's Nodes cannot run pods (the management environment's kubelet stand-in),
  * the workload check says "not runnable here" and why: decided from the tenant cluster.
  */
-import { csiStorageClass } from "../../cozystack/charts/proxmox-csi.js";
+import { csiStorageClass } from "../../cozystack/index.js";
 import { conditionIs, waitFor, waitForList, WaitTimeoutError, type ApiResource, type KubeClient, type KubeObject } from "../../kube/index.js";
 import type { StageContext } from "../input.js";
 import { fail, pass, skip, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
-import { alive, containerImages, healthy, imageVersion, localControllers } from "../stage3/controllers.js";
-import { managementChecks, waitBudget } from "../stage3/index.js";
-import { csiProvisioner, judgeController } from "../stage5/checks.js";
-import { Stage5Run, stage5Checks } from "../stage5/index.js";
+import { alive, containerImages, healthy, imageVersion, localControllers, managementChecks, waitBudget } from "../stage3/index.js";
+import { csiProvisioner, judgeController, Stage5Run, stage5Checks } from "../stage5/index.js";
 import { remaining } from "../tenant/objects.js";
 import { formatDuration } from "../timeouts.js";
 import { judgeApi, judgeGone, judgeNodes, judgeRelease, workloadNotRunnable, type ControllerState, type MachineVm } from "./judge.js";

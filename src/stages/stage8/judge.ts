@@ -7,7 +7,7 @@
 import { conditionIs, describeCondition, type ApiResource, type KubeObject } from "../../kube/index.js";
 import { fail, pass, type CheckOutcome } from "../model.js";
 import { nodeProblems } from "../stage4/index.js";
-import { csiProvisioner } from "../stage5/checks.js";
+import { csiProvisioner } from "../stage5/index.js";
 import { formatDuration } from "../timeouts.js";
 
 /** How helm-controller was found: where it runs, or what is wrong with it. */

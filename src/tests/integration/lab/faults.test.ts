@@ -142,8 +142,8 @@ describe("scenarios", () => {
     expect(err).toBeInstanceOf(ScenarioError);
     const message = (err as Error).message;
     expect(message).toContain(file);
-    expect(message).toContain('scenario.nodes[0].name: must match pattern "^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$" (got "bad name!")');
-    expect(message).toContain("scenario.storages[0].type: must be equal to one of the allowed values (got \"floppy\")");
+    expect(message).toContain('scenario.nodes[0].name: must be a string matching ^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$ (got "bad name!")');
+    expect(message).toContain('scenario.storages[0].type: must be one of: dir, nfs, cifs, cephfs, lvmthin, lvm, zfspool, rbd (got "floppy")');
     expect(message).toContain("scenario.vms[0].vmid: must be >= 100 (got 5)");
     const refs = await startLab({
       http: true,
