@@ -7,12 +7,13 @@
  * Each import holds one API version of one component, so every class is unsuffixed
  * (`Cluster`, not `ClusterV1Beta1`) and its module name says which version it is.
  */
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile, rename } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { execa } from "execa";
 import { stringify } from "yaml";
+import { replaceFolderSync } from "../src/files/index.js";
 // api.ts and kinds.ts directly, not src/capi/index.ts: the generator must not load the classes it generates.
 import { supportedApis } from "../src/capi/api.js";
 import { emittedKinds } from "../src/capi/kinds.js";
@@ -130,10 +131,7 @@ async function main(): Promise<number> {
     }
     // swap the whole folder so a failed run never leaves half of the files behind
     await chmod(fresh, 0o755); // mkdtemp makes it private
-    const old = `${fresh}-old`;
-    await rename(target, old).catch(() => undefined);
-    await rename(fresh, target);
-    await rm(old, { recursive: true, force: true });
+    replaceFolderSync(fresh, target);
     console.log(`wrote ${(await readdir(target)).length} files to ${relative(repoRoot, target)}`);
     return 0;
   } finally {

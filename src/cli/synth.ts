@@ -16,7 +16,7 @@ import { renderOverlay, upstreamChartStatus } from "../cozystack/index.js";
 import { renderTenantResources } from "../cozystack/app/index.js";
 import type { ValidationIssue } from "../crds/index.js";
 import { repoRoot } from "../paths.js";
-import { writeOutputs, type OutputPlan } from "./atomic-write.js";
+import { writeOutputs, type OutputPlan } from "../files/index.js";
 
 export const usage = `Usage: npm run synth -- [options]
 

@@ -2,10 +2,11 @@
  * Kubeconfig files: loading one (the user's, or the harness's admin kubeconfig) into a
  * client, and writing the admin kubeconfig of a test environment with mode 0600.
  */
-import { chmodSync, existsSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { KubeClient, type WarningHandler } from "./client.js";
+import { writeFileAtomicSync } from "../files/index.js";
 
 /** Loads a kubeconfig file; the error names the file, never its content. */
 export function loadKubeconfig(path: string): KubeConfig {
@@ -53,8 +54,5 @@ export function adminKubeconfigYaml(k: AdminKubeconfig): string {
 
 /** Writes a kubeconfig (mode 0600, whole file or nothing). */
 export function writeKubeconfig(path: string, yamlText: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, yamlText, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, yamlText, { mode: 0o600 });
 }

@@ -10,7 +10,7 @@
  *   `github.com/fluxcd/source-controller/api`, at the version helm-controller is compiled
  *   against (what `tools/flux` resolves), into `.cache/flux-source-crds/<version>/`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments } from "yaml";
@@ -18,6 +18,7 @@ import { cacheDir, repoRoot } from "../paths.js";
 import { type BuildOptions, type BuiltBinary, cachedBinary, ensureBinary, type GoBinarySpec, pinnedVersion } from "../kube/env/index.js";
 import type { KubeObject } from "../kube/index.js";
 import { moduleCrds } from "./components.js";
+import { replaceFolderSync } from "../files/index.js";
 
 export const helmControllerSpec: GoBinarySpec = {
   binary: "helm-controller",
@@ -97,9 +98,7 @@ export async function ensureSourceCrds(controllerGen: BuiltBinary, options: Buil
         env: { GOFLAGS: "-mod=readonly" },
       });
       writeFileSync(join(tmp, "done"), `${sourceApiModule}@${version}, controller-gen ${controllerGen.version}\n`);
-      rmSync(dir, { recursive: true, force: true });
-      mkdirSync(join(dir, ".."), { recursive: true });
-      renameSync(tmp, dir);
+      replaceFolderSync(tmp, dir);
     } catch (error) {
       rmSync(tmp, { recursive: true, force: true });
       const stderr = (error as { stderr?: unknown }).stderr;

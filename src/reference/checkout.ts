@@ -8,10 +8,11 @@
  * fetches it from git (GitHub, or a local clone) and checks that the tag is the commit
  * pinned here.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { cacheDir } from "../paths.js";
+import { replaceFolderSync } from "../files/index.js";
 
 /** The CozyStack release the bundle format and the patch are written for. */
 export const cozystackPin = {
@@ -84,8 +85,7 @@ export async function fetchCozystackCheckout(options: FetchCheckoutOptions = {})
     await git(["--git-dir", repo, "archive", "--format=tar", "-o", archive, "FETCH_HEAD", "--", ...cozystackPin.paths], "git archive");
     await execa("tar", ["-xf", archive, "-C", out]);
     writeFileSync(join(out, marker), markerText);
-    rmSync(dest, { recursive: true, force: true });
-    renameSync(out, dest);
+    replaceFolderSync(out, dest);
     log(`CozyStack ${cozystackPin.version} (${cozystackPin.commit.slice(0, 12)}) in ${dest}`);
     return dest;
   } finally {

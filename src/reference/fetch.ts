@@ -6,11 +6,12 @@
  * a folder, a `.tar.gz` file, or an HTTPS URL of one. The copy is checked (required files,
  * SHA-256 of the vendored assets) and appears whole or not at all.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { allFilePins, verifySha256 } from "../cozystack/index.js";
 import { cacheDir } from "../paths.js";
+import { replaceFolderSync } from "../files/index.js";
 
 /** Files every part of the project reads; a source without one of them is refused. */
 export const requiredReferenceFiles = [
@@ -54,8 +55,7 @@ export async function fetchReference(options: FetchReferenceOptions): Promise<st
     const reference = locateReference(unpacked, options.from);
     checkReference(reference);
     const target = join(dest, "reference");
-    rmSync(target, { recursive: true, force: true });
-    renameSync(reference, target);
+    replaceFolderSync(reference, target);
     log(`reference data in ${target}`);
     return target;
   } finally {

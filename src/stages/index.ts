@@ -11,6 +11,6 @@ export { stripApiPath, checkUrl } from "./stage1/url.js";
 export { renderJson, JSON_REPORT_FORMAT } from "./reporters/json.js";
 export { renderJunit, xmlEscape } from "./reporters/junit.js";
 export { createProgress, renderTable, type TerminalOptions } from "./reporters/terminal.js";
-export { writeFileAtomic, writeReports, reportFileName, type ReportFormat } from "./reporters/write.js";
+export { writeReports, reportFileName, type ReportFormat } from "./reporters/write.js";
 export { driveSizeGiB, lookupTemplate, type TemplateLookup } from "./stage2/template.js";
 export { resolveConnection, ConnectionError, type Connection } from "./connection.js";

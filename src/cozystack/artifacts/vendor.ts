@@ -5,12 +5,13 @@
  * against its SHA-256 before it is written; chart sums are recorded on first pull.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { capmoxPins, chartPins, ipamPins, type ChartPin, type FilePin } from "./pins.js";
 import { readChartLock, sha256, VendorError, verifySha256 } from "./store.js";
+import { writeFileAtomicSync } from "../../files/index.js";
 
 export interface VendorOptions {
   /** Output directory (`.cache/vendor`). */
@@ -34,13 +35,6 @@ export interface VendorResult {
   readonly path: string;
   readonly source: string;
   readonly sha256: string;
-}
-
-function writeAtomic(file: string, data: Buffer | string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
 }
 
 async function httpsDownload(url: string): Promise<Buffer> {
@@ -85,7 +79,7 @@ async function vendorFile(pin: FilePin, opts: VendorOptions): Promise<VendorResu
     source = pin.url;
   }
   verifySha256(data, pin.sha256, source);
-  writeAtomic(join(opts.vendorDir, pin.path), data);
+  writeFileAtomicSync(join(opts.vendorDir, pin.path), data);
   return { path: pin.path, source, sha256: pin.sha256 };
 }
 
@@ -100,7 +94,7 @@ async function vendorChart(pin: ChartPin, opts: VendorOptions, lock: Record<stri
     lock[pin.path] = sha256(data);
     opts.log?.(`recorded sha256 ${lock[pin.path]} of ${source} in ${opts.lockPath}; commit it`);
   }
-  writeAtomic(join(opts.vendorDir, pin.path), data);
+  writeFileAtomicSync(join(opts.vendorDir, pin.path), data);
   return { path: pin.path, source, sha256: lock[pin.path]! };
 }
 
@@ -127,7 +121,7 @@ export async function vendorAll(opts: VendorOptions): Promise<VendorResult[]> {
   } finally {
     if (JSON.stringify(lock) !== before) {
       const sorted = Object.fromEntries(Object.keys(lock).sort().map((k) => [k, lock[k]]));
-      writeAtomic(opts.lockPath, `${JSON.stringify({ charts: sorted }, null, 2)}\n`);
+      writeFileAtomicSync(opts.lockPath, `${JSON.stringify({ charts: sorted }, null, 2)}\n`);
     }
   }
   return results;

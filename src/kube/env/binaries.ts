@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from "node:path";
 import { execa } from "execa";
 import { cacheDir, repoRoot } from "../../paths.js";
+import { writeFileAtomicSync } from "../../files/index.js";
 
 /** One binary built from a Go module through a consumer module of ours. */
 export interface GoBinarySpec {
@@ -348,9 +349,7 @@ export async function updateConsumerModule(
   const dir = join(repoRoot, spec.moduleDir);
   mkdirSync(dir, { recursive: true });
   const goMod = join(dir, "go.mod");
-  const tmp = `${goMod}.${process.pid}.tmp`;
-  writeFileSync(tmp, consumerGoMod(spec, version, upstream));
-  renameSync(tmp, goMod);
+  writeFileAtomicSync(goMod, consumerGoMod(spec, version, upstream));
   rmSync(join(dir, "go.sum"), { force: true });
   log(`${spec.moduleDir}: pinning ${spec.module} ${version} and its siblings; resolving requirements`);
   const tools = [spec.mainPackage, ...(options.alsoTools ?? [])].map((pkg) => `${pkg}@${version}`);

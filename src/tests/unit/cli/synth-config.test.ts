@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { writeOutputs } from "../../../cli/atomic-write.js";
+import { writeOutputs } from "../../../files/index.js";
 import { runSynth } from "../../../cli/synth.js";
 import { defaultConfig, toUserForm } from "../../../config/index.js";
 

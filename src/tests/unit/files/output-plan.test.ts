@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { writeOutputs, type OutputPlan } from "../../../cli/atomic-write.js";
+import { writeOutputs, type OutputPlan } from "../../../files/index.js";
 
 let root: string;
 beforeEach(async () => {
