@@ -8,7 +8,7 @@
  * serves (v0.7.5–v0.7.7 are refused), built with the cluster-api v1.9.5 replace of its own
  * go.mod; the in-cluster IPAM provider v1.0.3.
  */
-import { type BuildOptions, type BuiltBinary, cachedBinary, cachedKubeBinaries, ensureBinary, ensureKubeBinaries, type GoBinarySpec, type KubeBinaries, kubeControllerManagerSpec } from "../kube/env/index.js";
+import { type BuildOptions, type BuiltBinary, cachedBinaries, cachedBinary, cachedKubeBinaries, ensureBinaries, ensureBinary, ensureKubeBinaries, type GoBinarySpec, type KubeBinaries, kubeControllerManagerSpec } from "../kube/env/index.js";
 import { cachedFluxBinaries, ensureFluxBinaries, fluxSpecs, type FluxBinaries } from "./flux-binaries.js";
 
 /** What CAPI's release build stamps (its Makefile's LDFLAGS); without it the manager reports v0.0.0. */
@@ -71,21 +71,16 @@ export interface ControllerBinaries {
   readonly ipam: BuiltBinary;
 }
 
-/** Builds (or reuses) the four controllers, one after the other (each build uses every core). */
-export async function ensureControllerBinaries(options: BuildOptions = {}): Promise<ControllerBinaries> {
-  return {
-    capiCore: await ensureBinary(capiCoreSpec, options),
-    capiKubeadm: await ensureBinary(capiKubeadmSpec, options),
-    capmox: await ensureBinary(capmoxSpec, options),
-    ipam: await ensureBinary(ipamSpec, options),
-  };
+const controllerBinarySpecs = { capiCore: capiCoreSpec, capiKubeadm: capiKubeadmSpec, capmox: capmoxSpec, ipam: ipamSpec } as const;
+
+/** Builds (or reuses) the four controllers. */
+export function ensureControllerBinaries(options: BuildOptions = {}): Promise<ControllerBinaries> {
+  return ensureBinaries(controllerBinarySpecs, options);
 }
 
 /** The cached builds (any Go version), or what is missing. Synchronous, for test collection. */
 export function cachedControllerBinaries(): ControllerBinaries | { readonly missing: string } {
-  const [capiCore, capiKubeadm, capmox, ipam] = [capiCoreSpec, capiKubeadmSpec, capmoxSpec, ipamSpec].map((spec) => cachedBinary(spec));
-  for (const built of [capiCore, capiKubeadm, capmox, ipam]) if (!built || !("path" in built)) return built as { missing: string };
-  return { capiCore, capiKubeadm, capmox, ipam } as ControllerBinaries;
+  return cachedBinaries(controllerBinarySpecs);
 }
 
 /** Everything the management environment runs: kube-apiserver, etcd, kube-controller-manager and the controllers. */

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments } from "yaml";
 import { cacheDir, repoRoot } from "../paths.js";
-import { type BuildOptions, type BuiltBinary, cachedBinary, ensureBinary, type GoBinarySpec, pinnedVersion } from "../kube/env/index.js";
+import { type BuildOptions, type BuiltBinary, cachedBinaries, ensureBinaries, type GoBinarySpec, pinnedVersion } from "../kube/env/index.js";
 import type { KubeObject } from "../kube/index.js";
 import { moduleCrds } from "./components.js";
 import { replaceFolderSync } from "../files/index.js";
@@ -50,17 +50,15 @@ export interface FluxBinaries {
   readonly controllerGen: BuiltBinary;
 }
 
-export async function ensureFluxBinaries(options: BuildOptions = {}): Promise<FluxBinaries> {
-  return { helmController: await ensureBinary(helmControllerSpec, options), controllerGen: await ensureBinary(controllerGenSpec, options) };
+const fluxBinarySpecs = { helmController: helmControllerSpec, controllerGen: controllerGenSpec } as const;
+
+export function ensureFluxBinaries(options: BuildOptions = {}): Promise<FluxBinaries> {
+  return ensureBinaries(fluxBinarySpecs, options);
 }
 
 /** The cached builds, or what is missing. Synchronous, for test collection. */
 export function cachedFluxBinaries(): FluxBinaries | { readonly missing: string } {
-  const helmController = cachedBinary(helmControllerSpec);
-  if (!("path" in helmController)) return helmController;
-  const controllerGen = cachedBinary(controllerGenSpec);
-  if (!("path" in controllerGen)) return controllerGen;
-  return { helmController, controllerGen };
+  return cachedBinaries(fluxBinarySpecs);
 }
 
 /** The version of source-controller/api that tools/flux resolves (helm-controller's requirement). */

@@ -207,23 +207,37 @@ export interface KubeBinaries {
   readonly etcd: BuiltBinary;
 }
 
-/** Builds (or reuses) kube-apiserver and etcd, one after the other (each build uses every core). */
-export async function ensureKubeBinaries(options: BuildOptions = {}): Promise<KubeBinaries> {
-  const kubeApiserver = await ensureBinary(kubeApiserverSpec, options);
-  const etcd = await ensureBinary(etcdSpec, options);
-  return { kubeApiserver, etcd };
+/** Builds (or reuses) every binary of `specs`, one after the other (each build uses every core). */
+export async function ensureBinaries<K extends string>(specs: Readonly<Record<K, GoBinarySpec>>, options: BuildOptions = {}): Promise<Record<K, BuiltBinary>> {
+  const built: Partial<Record<K, BuiltBinary>> = {};
+  for (const key of Object.keys(specs) as K[]) built[key] = await ensureBinary(specs[key], options);
+  return built as Record<K, BuiltBinary>;
 }
 
 /**
- * Whether the environment can run without building: both binaries cached (any Go version),
- * or else whether a build is possible at all. Synchronous checks only, for test collection.
+ * Every binary of `specs` cached (any Go version), or what is missing first (and whether a
+ * build is possible at all). Synchronous checks only, for test collection.
  */
+export function cachedBinaries<K extends string>(specs: Readonly<Record<K, GoBinarySpec>>): Record<K, BuiltBinary> | { readonly missing: string } {
+  const built: Partial<Record<K, BuiltBinary>> = {};
+  for (const key of Object.keys(specs) as K[]) {
+    const cached = cachedBinary(specs[key]);
+    if (!("path" in cached)) return cached;
+    built[key] = cached;
+  }
+  return built as Record<K, BuiltBinary>;
+}
+
+const kubeSpecs = { kubeApiserver: kubeApiserverSpec, etcd: etcdSpec } as const;
+
+/** Builds (or reuses) kube-apiserver and etcd. */
+export function ensureKubeBinaries(options: BuildOptions = {}): Promise<KubeBinaries> {
+  return ensureBinaries(kubeSpecs, options);
+}
+
+/** kube-apiserver and etcd cached, or what is missing. */
 export function cachedKubeBinaries(): KubeBinaries | { readonly missing: string } {
-  const kubeApiserver = cachedBinary(kubeApiserverSpec);
-  if (!("path" in kubeApiserver)) return kubeApiserver;
-  const etcd = cachedBinary(etcdSpec);
-  if (!("path" in etcd)) return etcd;
-  return { kubeApiserver, etcd };
+  return cachedBinaries(kubeSpecs);
 }
 
 // ---------------------------------------------------------------------------------------
