@@ -74,9 +74,10 @@ export async function mgmtUpMain(argv: readonly string[]): Promise<number> {
     `export PROXMOX_FINGERPRINT='${lab.fingerprint}'`,
     "",
     "Try it:",
-    "  npm run synth && kubectl apply -f dist/tenants/demo.yaml   (or, through helm-controller: dist/apps/demo.yaml)",
-    "  kubectl -n tenant-demo get cluster,machinedeployment,machine,proxmoxmachine -w",
-    "  npm run test:stage 3",
+    "  npm run synth && kubectl apply -f dist/apps/demo.yaml   (the Kubernetes resource, through helm-controller; or dist/tenants/demo.yaml, the same cluster as plain Cluster API objects)",
+    "  kubectl -n tenant-demo get cluster,machinedeployment,machine,proxmoxmachine -w   (this terminal logs each VM clone, start and destroy)",
+    "  kubectl -n tenant-demo delete kubernetes demo",
+    "  npm run test:stage all",
     "",
     "Ctrl-C stops everything and removes the kubeconfig.",
   ];
