@@ -81,8 +81,9 @@ export function packageSet(config: PlatformConfig): PackageSet {
   const kubevirt = first.packages
     .filter((p) => kubevirtReason(p.name, byName.get(p.name)?.variants.find((v) => v.name === p.variant)))
     .map((p) => p.name)
-    .filter((n) => !v1.disabledPackages.includes(n));
-  const disabled = [...v1.disabledPackages, ...[...kubevirt].sort()];
+    .filter((n) => !v1.disabledPackages.includes(n))
+    .sort();
+  const disabled = [...v1.disabledPackages, ...kubevirt];
   const values = platformPackageValues(config, disabled);
   const platform = platformPackages(platformValues(v1.variant, values));
   const installed: InstalledPackage[] = [
