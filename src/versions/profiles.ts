@@ -95,7 +95,7 @@ const profiles: Readonly<Record<ProfileName, VersionsProfile>> = {
     // (KamajiControlPlane v1alpha1, shared/reference/crds/kamaji-capi-v0.19.0-*).
     capi: { version: "v1.10.1", contract: "v1beta1" },
     capmox: { version: "v0.7.7", contract: "v1beta1" },
-    kamajiProvider: { version: "v0.19.0", contract: "v1beta1" },
+    kamajiProvider: { version: "v0.19.0-cozystack.0", contract: "v1beta1" },
     ipamInCluster: { version: "v1.0.3", contract: "v1beta1" },
     api: {
       capiCore: "cluster.x-k8s.io/v1beta1",
