@@ -15,7 +15,7 @@ import type { KubeObject } from "../../kube/index.js";
 import { conditionIs, waitFor } from "../../kube/index.js";
 import type { KubeEnv } from "../../kube/env/index.js";
 import { ensureBinaries } from "../../kube/env/index.js";
-import { controllerGenSpec, ensureSourceCrds } from "../../mgmt/flux-binaries.js";
+import { controllerGenSpec, ensureSourceCrds } from "../../mgmt/index.js";
 import { platformChartDir } from "../../packages/index.js";
 import { referencePath } from "../../paths.js";
 import { helmPath } from "../../tools/helm.js";
