@@ -1,8 +1,8 @@
 /**
  * `npm run synth -- [--config <file>] [--out <dir>] [--bundle <file>] [--check] [--print-default-config]`
  *
- * Renders everything in memory (tenant clusters, the paas-proxmox bundle, the CozyStack
- * overlay, the config's JSON Schema), optionally validates every tenant object strictly
+ * Renders everything in memory (tenant clusters, the paas-proxmox bundle and the CozyStack
+ * overlay, or for profile cozystack-v1.6 the v1.x packages; the config's JSON Schema), optionally validates every tenant object strictly
  * against its CRD, then writes all of it or nothing.
  * Exit codes: 0 ok, 1 invalid config or output, 2 usage error.
  */
@@ -22,7 +22,8 @@ import { writeOutputs, type OutputPlan } from "../files/index.js";
 export const usage = `Usage: npm run synth -- [options]
 
   --config <file>            platform.yaml (default: the built-in config, see --print-default-config)
-  --out <dir>                output folder (default: <repo>/dist): tenants/, apps/, cozystack/, platform.schema.json
+  --out <dir>                output folder (default: <repo>/dist): tenants/, apps/, cozystack/ (or cozystack-v1.6/
+                             with profile cozystack-v1.6), platform.schema.json
   --bundle <file>            where the bundle goes too (default: <repo>/bundles/paas-proxmox.yaml)
   --check                    also validate every tenant object strictly against its CRD
   --print-default-config     print the built-in config as commented YAML and exit

@@ -26,6 +26,8 @@ export function applicationDefinition(config: PlatformConfig): KubeObject {
       ...v037.spec,
       release: {
         ...release,
+        // As CozyStack v1.6's own kubernetes definition: tenant HelmReleases go to Flux's `tenants` shard (flux-shard-operator).
+        labels: { ...(release.labels as Record<string, string>), "sharding.fluxcd.io/key": "tenants" },
         // The operator publishes each component of a PackageSource variant as an ExternalArtifact in the source's namespace.
         chartRef: { kind: "ExternalArtifact", name: componentArtifact(applicationPackage, applicationVariant, applicationComponent), namespace: fluxSourceNamespace },
       },

@@ -64,6 +64,7 @@ describe("the cozystack-v1.6 package set", () => {
     expect(def.spec.application.kind).toBe("Kubernetes");
     expect(def.spec.release.chartRef).toEqual({ kind: "ExternalArtifact", name: "cozy-proxmox-kubernetes-application-proxmox-kubernetes", namespace: "cozy-system" });
     expect(def.spec.release).not.toHaveProperty("chart");
+    expect(def.spec.release.labels).toEqual({ "cozystack.io/ui": "true", "sharding.fluxcd.io/key": "tenants" });
   });
 
   it("gives the same bytes for the same config", () => {
