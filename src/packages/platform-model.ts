@@ -101,7 +101,7 @@ export function platformPackages(values: Values, dir = platformChartDir()): Plat
   const problems: string[] = [];
 
   const walk = (list: readonly string[], file: string, variables: Record<string, unknown>): void => {
-    const guards: { text: string; value: boolean | undefined }[] = [];
+    const guards: { text: string; value: boolean | undefined; taken: boolean | undefined }[] = [];
     for (const a of list) {
       const scope: Scope = { values, variables };
       const assign = /^(\$\w+)\s*:=\s*([\s\S]+)$/.exec(a);
@@ -110,11 +110,18 @@ export function platformPackages(values: Values, dir = platformChartDir()): Plat
         variables[assign[1]!] = lit ?? evaluate(assign[2]!, scope);
         continue;
       }
-      if (a.startsWith("if ")) guards.push({ text: a.slice(3), value: evaluate(a.slice(3), scope) });
-      else if (/^(range|with)\b/.test(a)) guards.push({ text: a, value: undefined });
-      else if (a === "else") {
+      if (a.startsWith("if ")) {
+        const value = evaluate(a.slice(3), scope);
+        guards.push({ text: a.slice(3), value, taken: value });
+      } else if (/^(range|with)\b/.test(a)) guards.push({ text: a, value: undefined, taken: undefined });
+      else if (a === "else" || a.startsWith("else if ")) {
+        // A branch runs when no earlier branch of its chain did and its own condition holds.
         const top = guards.pop();
-        if (top) guards.push({ text: `not (${top.text})`, value: top.value === undefined ? undefined : !top.value });
+        const own = a === "else" ? true : evaluate(a.slice(8), scope);
+        const earlier = top?.taken;
+        const value = earlier === true ? false : earlier === false ? own : undefined;
+        const taken = earlier === true || own === true ? true : earlier === false && own === false ? false : undefined;
+        guards.push({ text: `${a} (after ${top?.text})`, value, taken });
       } else if (a === "end") guards.pop();
       const inc = packageInclude.exec(a);
       const helper = helperInclude.exec(a);

@@ -44,6 +44,18 @@ describe("the v1.6.2 platform chart's Packages, read from its templates", () => 
     expect(pkgs.map((p) => p.name)).toContain("cozystack.keycloak");
   });
 
+  it("reads else-if chains branch by branch", () => {
+    const dir = chartWith(
+      '{{- if eq .Values.v "a" }}\n{{include "cozystack.platform.package.default" (list "cozystack.a" $) }}\n' +
+        '{{- else if eq .Values.v "b" }}\n{{include "cozystack.platform.package.default" (list "cozystack.b" $) }}\n' +
+        '{{- else }}\n{{include "cozystack.platform.package.default" (list "cozystack.c" $) }}\n{{- end }}\n',
+    );
+    const names = (v: string) => platformPackages({ v, bundles: {} }, dir).packages.map((p) => p.name);
+    expect(names("a")).toEqual(["cozystack.a"]);
+    expect(names("b")).toEqual(["cozystack.b"]);
+    expect(names("z")).toEqual(["cozystack.c"]);
+  });
+
   it("refuses a guard it cannot read around a Package, naming the file and the package", () => {
     const dir = chartWith('{{- if lookup "v1" "Secret" "a" "b" }}\n{{include "cozystack.platform.package.default" (list "cozystack.x" $) }}\n{{- end }}\n');
     expect(() => platformPackages({ bundles: {} }, dir)).toThrow(/templates\/bundles\/test\.yaml: \{\{ if lookup "v1" "Secret" "a" "b" \}\} around Package cozystack\.x: the platform model cannot read it/);
