@@ -19,7 +19,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
 import type { CozystackV1Config } from "../../../config/index.js";
 import { KubeApiError, describeRef, refOf, type KubeObject } from "../../../kube/index.js";
-import { kubevirtReason, ourPackageSources, packageSet, platformPackageName, renderPackages, type PackageSet } from "../../../packages/index.js";
+import { kubevirtReason, ourPackageSources, packageSet, platformPackageName, platformPackages, platformValues, renderPackages, type PackageSet } from "../../../packages/index.js";
 import { helmPath } from "../../../tools/helm.js";
 import { testV16Config } from "../../fixtures/platform-config-v16.js";
 import { installV16Crds, renderV16Platform } from "../../support/cozystack-v16.js";
@@ -44,7 +44,7 @@ const settings: Record<string, Partial<CozystackV1Config>> = {
   },
 };
 
-const platformValues = (set: PackageSet): Record<string, unknown> =>
+const packageValues = (set: PackageSet): Record<string, unknown> =>
   (set.platformPackage["spec"] as { components: { platform: { values: Record<string, unknown> } } }).components.platform.values;
 
 function yamlObjects(text: string): KubeObject[] {
@@ -79,7 +79,7 @@ describeKube("CozyStack v1.6.2's platform chart and CRDs with our packages (real
     test(`${name}: the chart renders our platform values, no KubeVirt Package, every package ours need, as the model predicts`, async () => {
       const config = testV16Config(v1);
       const set = packageSet(config);
-      const objects = await renderV16Platform(env(), config.cozystackV1!.variant, platformValues(set));
+      const objects = await renderV16Platform(env(), config.cozystackV1!.variant, packageValues(set));
       const packages = objects.filter((o): o is Pkg => o.kind === "Package");
       const sources = new Map(objects.filter((o): o is Source => o.kind === "PackageSource").map((s) => [s.metadata.name, s]));
       const rendered = packages.map((p) => `${p.metadata.name}:${p.spec.variant}`).sort();
@@ -106,9 +106,22 @@ describeKube("CozyStack v1.6.2's platform chart and CRDs with our packages (real
     });
   }
 
+  const otherValues: Record<string, [string, Record<string, unknown>]> = {
+    "oidc on (keycloak, engine variant oidc)": ["isp-full", { authentication: { oidc: { enabled: true } }, publishing: { apiServerEndpoint: "https://10.0.0.10:6443" } }],
+    "iaas and paas off, bootbox and two optional packages on": ["isp-full-generic", { bundles: { iaas: { enabled: false }, paas: { enabled: false }, enabledPackages: ["cozystack.bootbox", "cozystack.nfs-driver", "cozystack.hami"] } }],
+  };
+  for (const [name, [variant, values]] of Object.entries(otherValues)) {
+    test(`the platform model predicts the chart for other values too: ${name}`, async () => {
+      const objects = await renderV16Platform(env(), variant, values);
+      const rendered = objects.filter((o): o is Pkg => o.kind === "Package").map((p) => `${p.metadata.name}:${p.spec.variant}`).sort();
+      expect(rendered).toEqual(platformPackages(platformValues(variant, values)).packages.map((p) => `${p.name}:${p.variant}`).sort());
+      expect(rendered.length).toBeGreaterThan(20);
+    });
+  }
+
   test("a platform value the chart refuses fails the render with helm's own message", async () => {
     const set = packageSet(testV16Config());
-    const values = platformValues(set);
+    const values = packageValues(set);
     await expect(renderV16Platform(env(), "isp-full", { ...values, bundles: { ...(values["bundles"] as object), iaas: { enabled: true, gpuOperatorVariant: "passthrough" } } })).rejects.toThrow(
       /gpuOperatorVariant must be "default" or "vgpu"/,
     );
