@@ -139,6 +139,24 @@ describe("mistakes are named with their path, and nothing is written", () => {
     ]);
   });
 
+  it("synth writes dist/cozystack-v1.6 and neither the bundle nor the v0.37 overlay", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "synth-v16-"));
+    try {
+      const file = join(dir, "platform.yaml");
+      writeFileSync(file, stringify(toUserForm(testV16Config())));
+      const out: string[] = [];
+      const code = await runSynth(["--config", file, "--out", join(dir, "out"), "--bundle", join(dir, "bundle.yaml"), "--check"], { cwd: dir, stdout: (t) => out.push(t), stderr: () => {} });
+      expect(code, out.join("")).toBe(0);
+      for (const f of ["manifests/platform.yaml", "manifests/package-sources.yaml", "packages/apps/kubernetes-proxmox/values.schema.json", "README.md"]) {
+        expect(existsSync(join(dir, "out", "cozystack-v1.6", f)), f).toBe(true);
+      }
+      expect(existsSync(join(dir, "out", "cozystack"))).toBe(false);
+      expect(existsSync(join(dir, "bundle.yaml"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("synth refuses the config and writes nothing", async () => {
     const dir = mkdtempSync(join(tmpdir(), "synth-v16-"));
     try {
