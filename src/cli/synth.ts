@@ -1,9 +1,10 @@
 /**
  * `npm run synth -- [--config <file>] [--out <dir>] [--bundle <file>] [--check] [--print-default-config]`
  *
- * Renders everything in memory (tenant clusters, the paas-proxmox bundle and the CozyStack
- * overlay, or for profile cozystack-v1.6 the v1.x packages; the config's JSON Schema), optionally validates every tenant object strictly
- * against its CRD, then writes all of it or nothing.
+ * Renders everything in memory (tenant clusters; the paas-proxmox bundle and the CozyStack
+ * overlay, or for profile cozystack-v1.6 the v1.x packages; the config's JSON Schema),
+ * optionally validates every tenant object strictly against its CRD, then writes all of it
+ * or nothing.
  * Exit codes: 0 ok, 1 invalid config or output, 2 usage error.
  */
 import { join, relative, resolve } from "node:path";

@@ -1,6 +1,6 @@
 /**
  * `npm run bootstrap`: prepares a management cluster for CozyStack with the paas-proxmox
- * bundle. Stages, each a function with its input: preflight → desired objects → plan
+ * bundle, or for profile cozystack-v1.6 applies our packages (packages.ts). Stages, each a function with its input: preflight → desired objects → plan
  * (dry run) or apply (idempotent, server-side apply) → optionally the installer manifest →
  * wait for the system HelmReleases. Secrets never reach `log`: every line passes `redact`.
  */
