@@ -1,7 +1,8 @@
 /**
  * `npm run bootstrap -- [--config <file>] [--kubeconfig <file>] [--installer <file|https URL>]
  * [--dry-run] [--wait <duration>] [--skip-proxmox-checks]`: prepares the management cluster
- * for CozyStack with the paas-proxmox bundle (see src/kube/bootstrap). Every output line is
+ * for CozyStack with the paas-proxmox bundle, or for profile cozystack-v1.6 applies our
+ * v1.x packages (see src/kube/bootstrap). Every output line is
  * redacted: the Proxmox token secret never reaches the terminal.
  */
 import { readFileSync } from "node:fs";
@@ -20,7 +21,8 @@ export const bootstrapUsage = `usage: npm run bootstrap -- [options]
   --kubeconfig <file>      management cluster (default: $KUBECONFIG, then ~/.kube/config)
   --installer <file|URL>   CozyStack installer manifest to apply after the bootstrap objects (URL: https only)
   --dry-run                print the plan (checked by the server), change nothing
-  --wait <duration>        wait this long for the system HelmReleases to be Ready, e.g. 30m
+  --wait <duration>        wait this long for the system HelmReleases (profile cozystack-v1.6: our Packages)
+                           to be Ready, e.g. 30m
                            (default: 30m with --installer, else no wait; 0 = no wait)
   --skip-proxmox-checks    do not run stage 1 (Proxmox API connection) as a preflight`;
 

@@ -1,9 +1,10 @@
 /**
  * `npm run synth -- [--config <file>] [--out <dir>] [--bundle <file>] [--check] [--print-default-config]`
  *
- * Renders everything in memory (tenant clusters, the paas-proxmox bundle, the CozyStack
- * overlay, the config's JSON Schema), optionally validates every tenant object strictly
- * against its CRD, then writes all of it or nothing.
+ * Renders everything in memory (tenant clusters; the paas-proxmox bundle and the CozyStack
+ * overlay, or for profile cozystack-v1.6 the v1.x packages; the config's JSON Schema),
+ * optionally validates every tenant object strictly against its CRD, then writes all of it
+ * or nothing.
  * Exit codes: 0 ok, 1 invalid config or output, 2 usage error.
  */
 import { join, relative, resolve } from "node:path";
@@ -15,13 +16,15 @@ import { configJsonSchema, ConfigError, loadConfig, printConfig, type PlatformCo
 import { renderOverlay, upstreamChartStatus } from "../cozystack/index.js";
 import { renderTenantResources } from "../cozystack/app/index.js";
 import type { ValidationIssue } from "../crds/index.js";
+import { packagesOutDir, PackagesError, renderPackages } from "../packages/index.js";
 import { repoRoot } from "../paths.js";
 import { writeOutputs, type OutputPlan } from "../files/index.js";
 
 export const usage = `Usage: npm run synth -- [options]
 
   --config <file>            platform.yaml (default: the built-in config, see --print-default-config)
-  --out <dir>                output folder (default: <repo>/dist): tenants/, apps/, cozystack/, platform.schema.json
+  --out <dir>                output folder (default: <repo>/dist): tenants/, apps/, cozystack/ (or cozystack-v1.6/
+                             with profile cozystack-v1.6), platform.schema.json
   --bundle <file>            where the bundle goes too (default: <repo>/bundles/paas-proxmox.yaml)
   --check                    also validate every tenant object strictly against its CRD
   --print-default-config     print the built-in config as commented YAML and exit
@@ -35,10 +38,12 @@ export interface SynthOutput {
   readonly tenants: ReadonlyMap<string, string>;
   /** `<tenant>.yaml` → the `Kubernetes` custom resource (apps.cozystack.io) that gives the same cluster. */
   readonly apps: ReadonlyMap<string, string>;
-  /** The paas-proxmox bundle text. */
-  readonly bundle: string;
-  /** Path relative to `<out>/cozystack` → content. */
-  readonly overlay: ReadonlyMap<string, string | Buffer>;
+  /** The paas-proxmox bundle text (CozyStack v0.37 profile). */
+  readonly bundle?: string;
+  /** Path relative to `<out>/cozystack` → content (CozyStack v0.37 profile). */
+  readonly overlay?: ReadonlyMap<string, string | Buffer>;
+  /** Path relative to `<out>/cozystack-v1.6` → content (profile cozystack-v1.6). */
+  readonly packages?: ReadonlyMap<string, string | Buffer>;
   /** `<out>/platform.schema.json`. */
   readonly schema: string;
 }
@@ -65,6 +70,10 @@ export class OutputValidationError extends Error {
 /** Renders every output in memory; writes nothing. */
 export async function renderAll(config: PlatformConfig): Promise<SynthOutput> {
   const tenants = renderTenants(config);
+  if (config.profile === "cozystack-v1.6") {
+    const schema = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+    return { tenants, apps: renderTenantResources(config), packages: renderPackages(config), schema };
+  }
   const bundle = renderBundle(config);
   const overlay = await renderOverlay(config, bundle);
   const schema = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
@@ -97,10 +106,11 @@ export async function synth(config: PlatformConfig, options: SynthOptions): Prom
     folders: new Map([
       ["tenants", output.tenants],
       ["apps", output.apps],
-      ["cozystack", output.overlay],
+      ...(output.overlay ? [["cozystack", output.overlay] as const] : []),
+      ...(output.packages ? [[packagesOutDir, output.packages] as const] : []),
     ]),
     files: new Map([["platform.schema.json", output.schema]]),
-    external: new Map([[options.bundleFile, output.bundle]]),
+    external: new Map(output.bundle === undefined ? [] : [[options.bundleFile, output.bundle]]),
   };
   return writeOutputs(plan);
 }
@@ -167,7 +177,7 @@ function summary(written: readonly string[], cwd: string, checked: boolean): str
 
 /** A message for the user: domain errors by their message, programming errors with their stack. */
 function describeError(error: unknown): string {
-  if (error instanceof ConfigError || error instanceof OutputValidationError) return error.message;
+  if (error instanceof ConfigError || error instanceof OutputValidationError || error instanceof PackagesError) return error.message;
   if (error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError) return String(error.stack);
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

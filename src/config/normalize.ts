@@ -6,6 +6,7 @@
  */
 import { defaults, defaultNamespace } from "./defaults.js";
 import { issue } from "./errors.js";
+import { normalizeCozystackV1 } from "./cozystack-v1.js";
 import type {
   ConfigIssue,
   ControlPlaneConfig,
@@ -184,6 +185,7 @@ export function normalize(rawValue: unknown): { config: PlatformConfig; issues: 
     cozystack: cozystack(obj(raw.cozystack)),
     tenants: list(raw.tenants).map((t) => tenant(obj(t), net)),
     ...(raw.stages === undefined ? {} : { stages: obj(raw.stages) }),
+    ...(raw.cozystackV1 === undefined ? {} : { cozystackV1: normalizeCozystackV1(raw.cozystackV1) }),
   };
   return { config, issues };
 }

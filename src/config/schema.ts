@@ -7,6 +7,7 @@
  * `x-hint` is our own annotation: the plain-words form of a pattern, used in error messages.
  */
 import { profileNames } from "../versions/index.js";
+import { cozystackV1Schema } from "./cozystack-v1.js";
 import { defaults } from "./defaults.js";
 import { lengths, numbers } from "./limits.js";
 
@@ -267,6 +268,7 @@ export function configJsonSchema(): Schema {
         proxmox: { ...proxmox, description: "The Proxmox VE cluster." },
         network: { ...network, description: "The node network VMs get addresses from." },
         cozystack: { ...cozystack, description: "CozyStack installer settings (the cozystack ConfigMap)." },
+        cozystackV1: cozystackV1Schema,
         tenants: { type: "array", items: tenant, default: [], description: "Tenant clusters." },
         stages: {
           ...object({

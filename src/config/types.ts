@@ -7,6 +7,7 @@
  */
 
 import type { ProfileName } from "../versions/index.js";
+import type { CozystackV1Config } from "./cozystack-v1.js";
 
 /** Name of a versions profile, defined with the profiles themselves (src/versions). */
 export type { ProfileName };
@@ -180,6 +181,8 @@ export interface PlatformConfig {
   readonly tenants: readonly TenantConfig[];
   /** Settings of the validation stages and the VM test. @default {} */
   readonly stages?: StagesConfig;
+  /** CozyStack v1.x settings (profile cozystack-v1.6; src/config/cozystack-v1.ts). */
+  readonly cozystackV1?: CozystackV1Config;
 }
 
 /** Settings of the validation stages (`npm run test:stage`) and the VM test (`npm run vm-test`). */

@@ -4,7 +4,7 @@ export { ccmCredentialsSecret, proxmoxCcmValues } from "./charts/proxmox-ccm.js"
 export { csiCredentialsSecret, csiStorageClass, proxmoxCsiValues } from "./charts/proxmox-csi.js";
 export { proxmoxCaConfigMap } from "./charts/proxmox-access.js";
 export { bundleName, cozystackConfigMapData, cozystackConfigMapYaml } from "./configmap.js";
-export { bundlePath, OverlayError, renderOverlay, upstreamChartStatus, type OverlayOptions, type StandInRequest } from "./overlay.js";
+export { bundlePath, OverlayError, renderOverlay, systemChart, upstreamChartStatus, type ChartOrigin, type OverlayOptions, type StandInRequest } from "./overlay.js";
 export { checkoutPatches, hunkSides, patchPath, renderPatch, type FilePatch, type Hunk } from "./patch.js";
 export { capmoxPins, ccmChartPin, chartPins, csiChartPin, ipamPins, type ChartPin, type FilePin, type ProviderPin } from "./artifacts/pins.js";
 export {

@@ -23,7 +23,7 @@ import { ccmChartPin, chartPins, csiChartPin, type ChartPin } from "./artifacts/
 import { chartLockPath, defaultVendorDir, readChartLock, readVendoredChart } from "./artifacts/store.js";
 
 /** Where a chart's upstream content comes from: vendored provider components, or an upstream chart's source. */
-type ChartOrigin = "component" | UpstreamSource["kind"];
+export type ChartOrigin = "component" | UpstreamSource["kind"];
 
 export class OverlayError extends Error {
   override readonly name = "OverlayError";
@@ -178,8 +178,29 @@ export async function renderOverlay(
   } catch (err) {
     throw new OverlayError(`the bundle cannot be read: ${(err as Error).message}`, { cause: err });
   }
-  const vendorDir = options.vendorDir ?? defaultVendorDir();
   const charts = new Map<string, { files: ChartFiles; kind: ChartOrigin }>();
+  for (const dir of needed) {
+    charts.set(dir, systemChart(dir, config, options));
+  }
+  const files = new Map<string, string | Buffer>([[bundlePath, bundleYaml]]);
+  for (const [dir, chart] of charts) {
+    for (const [path, content] of underDir(`packages/system/${dir}`, chart.files)) files.set(path, content);
+  }
+  for (const [path, content] of renderAppFiles(config)) files.set(path, content);
+  files.set(patchPath, renderPatch());
+  files.set("paas-proxmox/cozystack-configmap.yaml", cozystackConfigMapYaml(config));
+  files.set("paas-proxmox/README.md", readme(config, new Map([...charts].map(([d, c]) => [d, c.kind]))));
+  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * The files of one of our system charts (`packages/system/<dir>` in the v0.37 overlay,
+ * `system/<dir>` in the v1.x packages folder) and where its upstream content comes from.
+ * Throws OverlayError for a directory no generator makes.
+ */
+export function systemChart(dir: string, config: PlatformConfig, options: OverlayOptions = {}): { files: ChartFiles; kind: ChartOrigin } {
+  const profile = getProfile(config.profile);
+  const vendorDir = options.vendorDir ?? defaultVendorDir();
   const build: Record<string, () => { files: ChartFiles; kind: ChartOrigin }> = {
     [capmoxChartDir]: () => ({ files: capmoxChart(config, profile.capmox.version, vendorDir), kind: "component" }),
     [ipamChartDir]: () => ({ files: ipamChart(profile.ipamInCluster.version, vendorDir), kind: "component" }),
@@ -193,20 +214,9 @@ export async function renderOverlay(
       return { files: proxmoxCsiChart(config, upstream), kind: upstream.kind };
     },
   };
-  for (const dir of needed) {
-    const make = build[dir];
-    if (!make) throw new OverlayError(`overlay chart packages/system/${dir} has no generator`);
-    charts.set(dir, make());
-  }
-  const files = new Map<string, string | Buffer>([[bundlePath, bundleYaml]]);
-  for (const [dir, chart] of charts) {
-    for (const [path, content] of underDir(`packages/system/${dir}`, chart.files)) files.set(path, content);
-  }
-  for (const [path, content] of renderAppFiles(config)) files.set(path, content);
-  files.set(patchPath, renderPatch());
-  files.set("paas-proxmox/cozystack-configmap.yaml", cozystackConfigMapYaml(config));
-  files.set("paas-proxmox/README.md", readme(config, new Map([...charts].map(([d, c]) => [d, c.kind]))));
-  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const make = build[dir];
+  if (!make) throw new OverlayError(`overlay chart packages/system/${dir} has no generator`);
+  return make();
 }
 
 /** Which upstream charts are vendored (verified) and which are missing, for warnings. */

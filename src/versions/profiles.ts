@@ -5,7 +5,7 @@
  */
 
 /** Name of a versions profile: a key of the table below. src/config re-exports it for the platform config. */
-export type ProfileName = "cozystack-v0.37" | "upstream";
+export type ProfileName = "cozystack-v0.37" | "cozystack-v1.6" | "upstream";
 
 /** apiVersion strings the generator emits under a profile. */
 export interface ApiVersions {
@@ -85,6 +85,34 @@ const profiles: Readonly<Record<ProfileName, VersionsProfile>> = {
     },
     // CozyStack v0.37's tenant chart offers v1.28 to v1.33 (packages/apps/kubernetes files/versions.yaml).
     kubernetes: { minMinor: 28, maxMinor: 33 },
+    templateMatchPolicies: ["exact"],
+  },
+  "cozystack-v1.6": {
+    name: "cozystack-v1.6",
+    cozystack: { version: "v1.6.2", bundleFormat: "v1-package" },
+    // Every CozyStack v1.x so far vendors CAPI core/kubeadm v1.10.1 (contract v1beta1), so capmox
+    // stays on the v0.7 line; the Kamaji control-plane provider is v0.19.0-cozystack.0
+    // (KamajiControlPlane v1alpha1, shared/reference/crds/kamaji-capi-v0.19.0-*).
+    capi: { version: "v1.10.1", contract: "v1beta1" },
+    capmox: { version: "v0.7.7", contract: "v1beta1" },
+    kamajiProvider: { version: "v0.19.0-cozystack.0", contract: "v1beta1" },
+    ipamInCluster: { version: "v1.0.3", contract: "v1beta1" },
+    api: {
+      capiCore: "cluster.x-k8s.io/v1beta1",
+      capiBootstrap: "bootstrap.cluster.x-k8s.io/v1beta1",
+      capmox: "infrastructure.cluster.x-k8s.io/v1alpha1",
+      kamajiControlPlane: "controlplane.cluster.x-k8s.io/v1alpha1",
+      ipam: "ipam.cluster.x-k8s.io/v1alpha2",
+    },
+    crdSources: {
+      capiCore: "capi-v1.12.9",
+      capiBootstrap: "capi-v1.12.9",
+      capmox: "capmox-v0.7.7",
+      kamajiControlPlane: "kamaji-capi-v0.19.0",
+      ipam: "ipam-in-cluster-v1.0.3",
+    },
+    // CozyStack v1.6's tenant chart offers v1.31 to v1.35 (packages/apps/kubernetes, default v1.35).
+    kubernetes: { minMinor: 31, maxMinor: 35 },
     templateMatchPolicies: ["exact"],
   },
   upstream: {

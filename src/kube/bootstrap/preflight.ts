@@ -23,8 +23,8 @@ export interface PreflightInput {
   readonly config: PlatformConfig;
   /** Stage-1 checks; undefined = skipped (`--skip-proxmox-checks`). */
   readonly proxmoxPreflight?: ProxmoxPreflight;
-  /** Checks of the config that need more than loading it (the bundle renders, …); throws on a problem. */
-  readonly checkConfig: () => void;
+  /** Checks of the config that need more than loading it (the bundle renders, …); throws on a problem, or says what passed. */
+  readonly checkConfig: () => string | void;
 }
 
 function message(error: unknown): string {
@@ -39,8 +39,8 @@ export function serverMinor(version: { major: string; minor: string }): string {
 export async function runPreflight(input: PreflightInput): Promise<PreflightResult[]> {
   const results: PreflightResult[] = [];
   try {
-    input.checkConfig();
-    results.push({ name: "config", status: "passed", detail: "valid; the paas-proxmox bundle renders for it" });
+    const detail = input.checkConfig();
+    results.push({ name: "config", status: "passed", detail: detail ?? "valid; the paas-proxmox bundle renders for it" });
   } catch (error) {
     results.push({ name: "config", status: "failed", detail: message(error) });
   }

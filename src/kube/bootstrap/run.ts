@@ -1,6 +1,6 @@
 /**
  * `npm run bootstrap`: prepares a management cluster for CozyStack with the paas-proxmox
- * bundle. Stages, each a function with its input: preflight → desired objects → plan
+ * bundle, or for profile cozystack-v1.6 applies our packages (packages.ts). Stages, each a function with its input: preflight → desired objects → plan
  * (dry run) or apply (idempotent, server-side apply) → optionally the installer manifest →
  * wait for the system HelmReleases. Secrets never reach `log`: every line passes `redact`.
  */
@@ -15,6 +15,8 @@ import { conditionIs, describeCondition, waitFor } from "../wait.js";
 import { applyAll, planApply, type Change } from "./apply.js";
 import { credentialObjects, type ProxmoxCredentials } from "./credentials.js";
 import { applyOrder, type InstallerManifest } from "./installer.js";
+import { ourPackageRefs, packagesBootstrapObjects } from "./packages.js";
+import { packageSet, type PackageSet } from "../../packages/index.js";
 import { runPreflight, type PreflightResult, type ProxmoxPreflight } from "./preflight.js";
 
 export const bootstrapFieldManager = "cozy-proxmox-bootstrap";
@@ -109,16 +111,20 @@ function describeChange(change: Change, dryRun: boolean, secretRefs: ReadonlySet
   return `  ${verb[change.action].padEnd(12)} ${what}${secretRefs.has(what) ? " (values hidden)" : ""}`;
 }
 
+/** Profile cozystack-v1.6 installs through CozyStack's operator: Packages, not the bundle (src/kube/bootstrap/packages.ts). */
+const usesPackages = (config: PlatformConfig): boolean => config.profile === "cozystack-v1.6";
+
 export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult> {
   const redact = redactor([input.credentials.tokenSecret]);
   const log = (line: string): void => input.log(redact(line));
-  const { preflight, bundleText } = await preflightStage(input, redact, log);
-  const changes = await applyStage(input, bundleText, redact, log);
-  const releases = input.waitTimeoutMs ? systemHelmReleases(input.config, bundleText) : [];
+  const { preflight, bundleText, packages } = await preflightStage(input, redact, log);
+  const changes = await applyStage(input, packages ? packagesBootstrapObjects(input.config, packages, input.credentials) : bootstrapObjects(input.config, bundleText, input.credentials), redact, log);
+  const releases = !input.waitTimeoutMs ? [] : packages ? ourPackageRefs(packages) : systemHelmReleases(input.config, bundleText);
+  const what = packages ? "Packages" : "system HelmReleases";
   if (releases.length > 0) {
     const timeoutMs = input.waitTimeoutMs ?? 0;
-    if (input.dryRun) log(`would wait up to ${Math.round(timeoutMs / 1000)} s for ${releases.length} system HelmReleases to be Ready`);
-    else await waitForReleases(input.client, releases, timeoutMs, log);
+    if (input.dryRun) log(`would wait up to ${Math.round(timeoutMs / 1000)} s for ${releases.length} ${what} to be Ready`);
+    else await waitForReleases(input.client, releases, timeoutMs, log, what);
   }
   return { preflight, changes, releases };
 }
@@ -127,14 +133,19 @@ type Redact = (text: string) => string;
 type Log = (line: string) => void;
 
 /** Stage 1: every preflight check; throws BootstrapError naming the failed ones. */
-async function preflightStage(input: BootstrapInput, redact: Redact, log: Log): Promise<{ preflight: PreflightResult[]; bundleText: string }> {
+async function preflightStage(input: BootstrapInput, redact: Redact, log: Log): Promise<{ preflight: PreflightResult[]; bundleText: string; packages?: PackageSet }> {
   let bundleText = "";
+  let packages: PackageSet | undefined;
   log("preflight:");
   const preflight = await runPreflight({
     client: input.client,
     config: input.config,
     proxmoxPreflight: input.proxmoxPreflight,
     checkConfig: () => {
+      if (usesPackages(input.config)) {
+        packages = packageSet(input.config);
+        return `valid; the CozyStack v1.6 package set passes its graph checks (${packages.platform.packages.length} platform packages, ${packages.packages.length} of ours)`;
+      }
       bundleText = input.bundle();
       platformObjects(input.config, bundleText);
     },
@@ -147,13 +158,12 @@ async function preflightStage(input: BootstrapInput, redact: Redact, log: Log): 
       failed.map((r) => r.name),
     );
   }
-  return { preflight, bundleText };
+  return { preflight, bundleText, ...(packages ? { packages } : {}) };
 }
 
 /** Stage 2: bootstrap's objects, then the installer's, planned (dry run) or applied. */
-async function applyStage(input: BootstrapInput, bundleText: string, redact: Redact, log: Log): Promise<Change[]> {
+async function applyStage(input: BootstrapInput, own: readonly KubeObject[], redact: Redact, log: Log): Promise<Change[]> {
   const dryRun = input.dryRun ?? false;
-  const own = bootstrapObjects(input.config, bundleText, input.credentials);
   const installerObjects = input.installer ? applyOrder(input.installer.objects) : [];
   const items = [
     ...own.map((object) => ({ object, fieldManager: bootstrapFieldManager })),
@@ -179,8 +189,14 @@ async function applyStage(input: BootstrapInput, bundleText: string, redact: Red
 }
 
 /** Waits for every HelmRelease to be Ready, logging each one that becomes Ready or changes state. */
-export async function waitForReleases(client: KubeClient, releases: readonly ObjectRef[], timeoutMs: number, log: (line: string) => void): Promise<void> {
-  log(`waiting up to ${Math.round(timeoutMs / 1000)} s for ${releases.length} system HelmReleases to be Ready:`);
+export async function waitForReleases(
+  client: KubeClient,
+  releases: readonly ObjectRef[],
+  timeoutMs: number,
+  log: (line: string) => void,
+  what = "system HelmReleases",
+): Promise<void> {
+  log(`waiting up to ${Math.round(timeoutMs / 1000)} s for ${releases.length} ${what} to be Ready:`);
   const ready = new Set<string>();
   const lastState = new Map<string, string>();
   try {
@@ -201,12 +217,12 @@ export async function waitForReleases(client: KubeClient, releases: readonly Obj
   } catch (error) {
     if (error instanceof WaitTimeoutError) {
       throw new BootstrapError(
-        `${error.pending.length} of ${releases.length} system HelmReleases not Ready after ${Math.round(timeoutMs / 1000)} s: ${error.pending.join(", ")}`,
+        `${error.pending.length} of ${releases.length} ${what} not Ready after ${Math.round(timeoutMs / 1000)} s: ${error.pending.join(", ")}`,
         error.pending,
         { cause: error },
       );
     }
     throw error;
   }
-  log(`all ${releases.length} system HelmReleases are Ready`);
+  log(`all ${releases.length} ${what} are Ready`);
 }

@@ -119,7 +119,11 @@ describe("validation", () => {
     ["bad tag", (c) => (c.tenants[0].nodeGroups[0].tags = ["has space"]), "tenants[0].nodeGroups[0].tags[0]", /Proxmox tag/],
     ["bad label key", (c) => (c.tenants[0].nodeGroups[0].labels = { "bad key": "x" }), 'tenants[0].nodeGroups[0].labels["bad key"]', /label key/],
     ["enable and disable", (c) => Object.assign(c.cozystack, { bundleEnable: ["bootbox"], bundleDisable: ["bootbox"] }), "cozystack.bundleDisable[0]", /also in cozystack.bundleEnable/],
-    ["unknown profile", (c) => (c.profile = "newest"), "profile", /one of: cozystack-v0.37, upstream/],
+    ["unknown profile", (c) => (c.profile = "newest"), "profile", /one of: cozystack-v0.37, cozystack-v1.6, upstream/],
+    ["cozystack-v1.6 without its section", (c) => (c.profile = "cozystack-v1.6"), "cozystackV1", /is required by profile cozystack-v1.6/],
+    ["cozystackV1 under v0.37", (c) => (c.cozystackV1 = { source: { url: "oci://r.example/p" } }), "cozystackV1", /read only by profile cozystack-v1.6/],
+    ["an OCI source URL without oci://", (c) => Object.assign(c, { profile: "cozystack-v1.6", cozystackV1: { source: { url: "https://r.example/p" } } }), "cozystackV1.source.url", /starts with oci:\/\//],
+    ["a branch on an OCI source", (c) => Object.assign(c, { profile: "cozystack-v1.6", cozystackV1: { source: { url: "oci://r.example/p", branch: "main" } } }), "cozystackV1.source.branch", /tags, not branches/],
   ];
 
   it.each(cases)("reports %s", (_name, change, path, message) => {

@@ -16,6 +16,18 @@ describe("versions profiles", () => {
     });
   });
 
+  it("pins cozystack-v1.6 to what CozyStack v1.6.2 vendors: the same v1beta1 stack, Kamaji provider v0.19, tenants v1.31-v1.35", () => {
+    const p = getProfile("cozystack-v1.6");
+    expect(p.cozystack).toEqual({ version: "v1.6.2", bundleFormat: "v1-package" });
+    expect(p.capi).toEqual({ version: "v1.10.1", contract: "v1beta1" });
+    expect(p.capmox.version).toBe("v0.7.7");
+    expect(p.kamajiProvider.version).toBe("v0.19.0-cozystack.0");
+    expect(p.ipamInCluster.version).toBe("v1.0.3");
+    expect(p.api).toEqual(getProfile("cozystack-v0.37").api);
+    expect(p.crdSources.kamajiControlPlane).toBe("kamaji-capi-v0.19.0");
+    expect(p.kubernetes).toEqual({ minMinor: 31, maxMinor: 35 });
+  });
+
   it("keeps every profile coherent", () => {
     for (const name of profileNames) expect(() => getProfile(name)).not.toThrow();
   });
