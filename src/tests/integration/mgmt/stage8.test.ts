@@ -81,6 +81,7 @@ describeMgmt("stage 8: a tenant by its Kubernetes object, through Flux's real he
     expect(verdicts(result), JSON.stringify(result.checks, null, 1)).toEqual([
       ["capi.controllers", "passed"],
       ["capi.crds", "passed"],
+      ["tenant.leftovers", "passed"],
       ["lifecycle.api", "passed"],
       ["lifecycle.create", "passed"],
       ["lifecycle.nodes", "passed"],
@@ -171,7 +172,7 @@ describeMgmt("stage 8: a tenant by its Kubernetes object, through Flux's real he
     expect(report.stages[7]?.checks.find((c) => c.id === "lifecycle.workload")?.verdict).toBe("skipped");
     // Progress per check on stderr while it runs; the table on stdout at the end.
     expect(run.stderr).toContain("management cluster: ");
-    expect(run.stderr).toMatch(/Stage 8.*Tenant lifecycle \(7 checks\)/);
+    expect(run.stderr).toMatch(/Stage 8.*Tenant lifecycle \(8 checks\)/);
     for (const id of ["lifecycle.create", "lifecycle.nodes", "lifecycle.delete"]) expect(run.stderr).toMatch(new RegExp(`PASS .*\\(${id.replace(".", "\\.")}, `));
     expect(run.stderr).toMatch(/SKIP .*\(lifecycle\.workload, .*\) - not runnable here: /);
     expect(run.stdout).toContain("Result: all checks passed");
