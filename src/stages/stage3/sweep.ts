@@ -54,19 +54,21 @@ function adopted(options: TenantSweepOptions, t: LeftoverTenant): Stage3Run {
   return new Stage3Run({ client: options.client, tokenSecret: "", runId: t.runId }, options.config, 1, t.stage).adopt();
 }
 
-/** Items of a kind in a namespace; none when the kind is not served. */
+/** Items of a kind in a namespace; none when the cluster does not serve the kind (no Flux, no cozystack-api). */
 async function listed(client: KubeClient, apiVersion: string, kind: string, namespace: string): Promise<KubeObject[]> {
-  return client.list(apiVersion, kind, { namespace }).then(
-    (l) => l.items,
-    () => [],
-  );
+  try {
+    return (await client.list(apiVersion, kind, { namespace })).items;
+  } catch (error) {
+    if (/does not serve kind/.test((error as Error).message)) return [];
+    throw error;
+  }
 }
 
 async function inspect(options: TenantSweepOptions, t: LeftoverTenant): Promise<FoundTenant> {
   const run = adopted(options, t);
   const clusters = await listed(options.client, "cluster.x-k8s.io/v1beta1", "Cluster", t.namespace);
   const machines = clusters.length > 0 ? describeMachines(await run.machines(), await run.proxmoxMachines()) : "";
-  const vms = (await run.vms(options.api)).map((vm) => `VM ${vm.vmid} ${vm.name ?? ""} on ${vm.node ?? "?"}`.replace("  ", " "));
+  const vms = (await run.vms(options.api)).map((vm) => ["VM", vm.vmid, vm.name, "on", vm.node ?? "?"].filter((part) => part !== undefined && part !== "").join(" "));
   const holds = [clusters.length > 0 ? `Cluster ${clusters.map((c) => c.metadata.name).join(", ")}: ${machines}` : "no Cluster", `${vms.length} VM(s)`].join("; ");
   return { ...t, holds, vms };
 }
