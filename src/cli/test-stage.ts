@@ -1,5 +1,6 @@
 /**
  * `npm run test:stage -- <N|all> [--config <file>] [--output json|junit] [--report-dir <dir>] [--keep-going]`
+ * `npm run test:stage -- --sweep [--yes] [--min-age <duration>] [--kubeconfig <file>] [--config <file>]` (src/cli/stage-sweep.ts)
  *
  * Exit codes: 0 every check passed, 1 a check failed, 2 usage or config error.
  */
@@ -10,6 +11,7 @@ import {
   type ReportFormat,
   createProgress,
   isImplemented,
+  parseDuration,
   renderTable,
   runStages,
   stageCatalog,
@@ -17,8 +19,10 @@ import {
 } from "../stages/index.js";
 import { UsageError, abortOnSignals, openSession, outputStyle } from "./proxmox-session.js";
 import { kubeconfigPathOf, managementInput } from "./management.js";
+import { stageSweepMain, type StageSweepArgs } from "./stage-sweep.js";
 
 export const testStageUsage = `usage: npm run test:stage -- <N|all> [--config <file>] [--kubeconfig <file>] [--tenant-kubeconfig <file>] [--output json|junit]... [--report-dir <dir>] [--keep-going]
+       npm run test:stage -- --sweep [--yes] [--min-age <duration>] [--kubeconfig <file>] [--config <file>]
 
   <N|all>           stage number (${stageCatalog.map((s) => `${s.number}${s.implemented ? "" : "*"}`).join(", ")}; * = not implemented yet) or all
   --config <file>   platform.yaml (default: the built-in config, which matches \`npm run lab\`)
@@ -28,6 +32,11 @@ export const testStageUsage = `usage: npm run test:stage -- <N|all> [--config <f
   --output <fmt>    also write a report: json or junit (repeat or comma-separate for both)
   --report-dir <d>  where reports go (default: reports)
   --keep-going      with all: run later stages after a failed one
+  --sweep           list the test tenants (namespaces cozy-stage<N>-<run id>) that killed runs of stages 3, 4 and 8
+                    left in the management cluster: runs whose process on this host is gone, or older than a run
+                    of their stage can take (stages 3, 4 and 8 remove these themselves before they start)
+  --yes             with --sweep: remove them: delete each Cluster, wait for capmox to destroy its VMs, then the namespace
+  --min-age <dur>   with --sweep: count runs older than this as over, e.g. 0 or 10m (default: the stage's longest run)
 
 Connection overrides: PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET, PROXMOX_CA_FILE, PROXMOX_FINGERPRINT, PROXMOX_INSECURE.
 Stages 5-7: TENANT_STORAGE_CLASS (default proxmox-csi), MONITORING_NAMESPACE (default tenant-root), PROBE_IMAGE (default busybox:1.36).
@@ -59,7 +68,23 @@ export function parseFormats(values: readonly string[]): ReportFormat[] {
   return [...formats];
 }
 
-function parseStageArgs(argv: readonly string[]): StageArgs | "help" {
+/** `--sweep` and what goes with it; undefined without `--sweep`. */
+function sweepArgs(values: { sweep: boolean; yes: boolean; "min-age"?: string; config?: string; kubeconfig?: string; [other: string]: unknown }, positionals: readonly string[], env: EnvMap): StageSweepArgs | undefined {
+  if (!values.sweep) {
+    if (values.yes || values["min-age"] !== undefined) throw new UsageError("--yes and --min-age go with --sweep");
+    return undefined;
+  }
+  if (positionals.length > 0) throw new UsageError(`--sweep takes no stage (got ${positionals.join(" ")})`);
+  const others = ["tenant-kubeconfig", "output", "report-dir"].filter((o) => values[o] !== undefined);
+  if (others.length > 0 || values["keep-going"]) throw new UsageError("--sweep takes only --yes, --min-age, --kubeconfig and --config");
+  const kubeconfig = kubeconfigPathOf(values.kubeconfig, env);
+  if (!kubeconfig) throw new UsageError("--sweep needs the management cluster: give --kubeconfig <file> or set KUBECONFIG");
+  const minAgeMs = values["min-age"] === undefined ? undefined : parseDuration(values["min-age"]);
+  if (values["min-age"] !== undefined && (minAgeMs === undefined || minAgeMs < 0)) throw new UsageError(`--min-age: '${values["min-age"]}' is not a duration (e.g. 0, 10m, 1h)`);
+  return { kubeconfig, yes: values.yes, ...(values.config !== undefined ? { config: values.config } : {}), ...(minAgeMs !== undefined ? { minAgeMs } : {}) };
+}
+
+function parseStageArgs(argv: readonly string[], env: EnvMap = {}): StageArgs | { readonly sweep: StageSweepArgs } | "help" {
   let parsed;
   try {
     parsed = parseArgs({
@@ -73,6 +98,9 @@ function parseStageArgs(argv: readonly string[]): StageArgs | "help" {
         output: { type: "string", multiple: true },
         "report-dir": { type: "string" },
         "keep-going": { type: "boolean", default: false },
+        sweep: { type: "boolean", default: false },
+        yes: { type: "boolean", default: false },
+        "min-age": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -81,6 +109,8 @@ function parseStageArgs(argv: readonly string[]): StageArgs | "help" {
   }
   const { values, positionals } = parsed;
   if (values.help) return "help";
+  const sweep = sweepArgs(values, positionals, env);
+  if (sweep) return { sweep };
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? "which stage? give a number or all" : `one stage at a time, got ${positionals.join(" ")}`);
   }
@@ -112,9 +142,9 @@ function parseStageArgs(argv: readonly string[]): StageArgs | "help" {
 
 export async function testStageMain(argv: readonly string[], io: CliIo): Promise<number> {
   const say = (line: string): void => void io.stderr.write(`${line}\n`);
-  let args: StageArgs | "help";
+  let args: ReturnType<typeof parseStageArgs>;
   try {
-    args = parseStageArgs(argv);
+    args = parseStageArgs(argv, io.env);
   } catch (error) {
     say(`test:stage: ${(error as Error).message}\n${testStageUsage}`);
     return 2;
@@ -123,6 +153,7 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
     io.stdout.write(`${testStageUsage}\n`);
     return 0;
   }
+  if ("sweep" in args) return stageSweepMain(args.sweep, io);
   let session;
   try {
     session = await openSession(args.config, io.env);

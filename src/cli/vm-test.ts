@@ -1,19 +1,22 @@
 /**
  * `npm run vm-test -- [--node <n>]... [--no-agent] [--config <file>] [--output json|junit] [--report-dir <dir>]`
- * `npm run vm-test -- --sweep [--yes] [--min-age <duration>] [--config <file>]`
+ * `npm run vm-test -- --sweep [--yes] [--min-age <duration>] [--kubeconfig <file>] [--config <file>]`
  *
  * Exit codes: 0 every check passed (sweep: nothing failed), 1 a check failed or the run was
- * interrupted, 2 usage or config error.
+ * interrupted (sweep --yes: a VM could not be removed, or was refused because a Cluster API
+ * Machine owns it), 2 usage or config error.
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createProgress, formatDuration, parseDuration, renderTable, runOk, writeReports, type ReportFormat } from "../stages/index.js";
-import { newRunId, runVmTest, sweep } from "../vmtest/index.js";
+import { clientFromKubeconfig } from "../kube/index.js";
+import { newRunId, ownerRemedy, runVmTest, sweep, type CapiView } from "../vmtest/index.js";
+import { kubeconfigPathOf } from "./management.js";
 import { UsageError, abortOnSignals, openSession, outputStyle } from "./proxmox-session.js";
 import { type CliIo, parseFormats } from "./test-stage.js";
 
 export const vmTestUsage = `usage: npm run vm-test -- [--node <node>]... [--no-agent] [--config <file>] [--output json|junit]... [--report-dir <dir>]
-       npm run vm-test -- --sweep [--yes] [--min-age <duration>] [--config <file>]
+       npm run vm-test -- --sweep [--yes] [--min-age <duration>] [--kubeconfig <file>] [--config <file>]
 
   --node <node>     test only this allowed node (repeatable; default: every node in proxmox.allowedNodes)
   --no-agent        do not wait for the QEMU guest agent
@@ -22,6 +25,9 @@ export const vmTestUsage = `usage: npm run vm-test -- [--node <node>]... [--no-a
   --sweep           list VMs that interrupted vm-test runs left behind (tagged cozy-vmtest)
   --yes             with --sweep: remove them
   --min-age <dur>   with --sweep: leave runs younger than this alone, e.g. 30m (default: 0)
+  --kubeconfig <f>  with --sweep: the management cluster (default: KUBECONFIG); a VM a Cluster API Machine
+                    still owns is never removed, its Cluster is named instead. Without one, every VM
+                    carrying capmox's tags (capi-<cluster>-<group>, ip_net<N>_<address>) is left alone
 
 Every VM carries the tags cozy-vmtest and cozy-run-<run id>; cleanup also runs on failure, Ctrl-C and SIGTERM.
 Exit codes: 0 all checks passed, 1 a check failed or interrupted, 2 usage or config error.`;
@@ -35,6 +41,7 @@ interface VmArgs {
   readonly sweep: boolean;
   readonly yes: boolean;
   readonly minAgeMs: number;
+  readonly kubeconfig?: string;
 }
 
 function parseVmArgs(argv: readonly string[]): VmArgs | "help" {
@@ -52,6 +59,7 @@ function parseVmArgs(argv: readonly string[]): VmArgs | "help" {
         sweep: { type: "boolean", default: false },
         yes: { type: "boolean", default: false },
         "min-age": { type: "string" },
+        kubeconfig: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }).values;
@@ -59,8 +67,8 @@ function parseVmArgs(argv: readonly string[]): VmArgs | "help" {
     throw new UsageError((error as Error).message);
   }
   if (values.help) return "help";
-  if (!values.sweep && (values.yes || values["min-age"] !== undefined)) throw new UsageError("--yes and --min-age go with --sweep");
-  if (values.sweep && (values.node || values["no-agent"] || values.output)) throw new UsageError("--sweep takes only --yes, --min-age and --config");
+  if (!values.sweep && (values.yes || values["min-age"] !== undefined || values.kubeconfig !== undefined)) throw new UsageError("--yes, --min-age and --kubeconfig go with --sweep");
+  if (values.sweep && (values.node || values["no-agent"] || values.output)) throw new UsageError("--sweep takes only --yes, --min-age, --kubeconfig and --config");
   const minAgeMs = values["min-age"] === undefined ? 0 : parseDuration(values["min-age"]);
   if (minAgeMs === undefined || minAgeMs < 0) throw new UsageError(`--min-age: '${values["min-age"]}' is not a duration (e.g. 30m, 2h)`);
   const formats = parseFormats(values.output ?? []);
@@ -74,6 +82,7 @@ function parseVmArgs(argv: readonly string[]): VmArgs | "help" {
     sweep: values.sweep,
     yes: values.yes,
     minAgeMs,
+    ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
   };
 }
 
@@ -106,7 +115,7 @@ export async function vmTestMain(argv: readonly string[], io: CliIo): Promise<nu
   }
   say(session.summary);
   try {
-    return args.sweep ? await runSweep(args, session, say) : await runTest(args, session, io, say);
+    return args.sweep ? await runSweep(args, session, say, kubeconfigPathOf(args.kubeconfig, io.env)) : await runTest(args, session, io, say);
   } finally {
     session.api.close();
   }
@@ -114,12 +123,47 @@ export async function vmTestMain(argv: readonly string[], io: CliIo): Promise<nu
 
 type OpenSession = Awaited<ReturnType<typeof openSession>>;
 
-async function runSweep(args: VmArgs, session: OpenSession, say: (line: string) => void): Promise<number> {
-  const result = await sweep({ api: session.api, timeouts: session.timeouts, remove: args.yes, minAgeMs: args.minAgeMs, log: say });
+/** Items of a kind in every namespace; none when the cluster does not serve it (then nothing of that kind can own a VM). */
+async function listAll(client: ReturnType<typeof clientFromKubeconfig>, apiVersion: string, kind: string) {
+  try {
+    return (await client.list(apiVersion, kind)).items;
+  } catch (error) {
+    if (/does not serve kind/.test((error as Error).message)) return [];
+    throw error;
+  }
+}
+
+/** The management cluster's Machines and ProxmoxMachines; undefined (every VM with capmox's tags refused) when there is none or it cannot be read. */
+async function capiView(kubeconfig: string | undefined, say: (line: string) => void): Promise<CapiView | undefined> {
+  const unknown = "VMs carrying capmox's tags are left alone, as a Cluster API Machine may own them";
+  if (!kubeconfig) {
+    say(`no management cluster (--kubeconfig or KUBECONFIG): ${unknown}`);
+    return undefined;
+  }
+  try {
+    const client = clientFromKubeconfig(kubeconfig);
+    const [machines, proxmoxMachines] = await Promise.all([
+      listAll(client, "cluster.x-k8s.io/v1beta1", "Machine"),
+      listAll(client, "infrastructure.cluster.x-k8s.io/v1alpha1", "ProxmoxMachine"),
+    ]);
+    say(`management cluster ${kubeconfig}: ${machines.length} Machine(s), ${proxmoxMachines.length} ProxmoxMachine(s); VMs they own are left alone`);
+    return { machines, proxmoxMachines };
+  } catch (error) {
+    say(`cannot read the management cluster ${kubeconfig} (${(error as Error).message}): ${unknown}`);
+    return undefined;
+  }
+}
+
+async function runSweep(args: VmArgs, session: OpenSession, say: (line: string) => void, kubeconfig: string | undefined): Promise<number> {
+  const capi = await capiView(kubeconfig, say);
+  const result = await sweep({ api: session.api, timeouts: session.timeouts, remove: args.yes, minAgeMs: args.minAgeMs, log: say, ...(capi ? { capi } : {}) });
   for (const vm of result.tooYoung) say(`left alone (run younger than ${formatDuration(args.minAgeMs)}): VM ${vm.vmid} ${vm.name} on ${vm.node}`);
+  for (const { vm, owner } of result.refused) {
+    say(`refused: VM ${vm.vmid} ${vm.name} on ${vm.node} belongs to Cluster ${owner.cluster}: ${owner.how}; ${ownerRemedy(owner)}`);
+  }
   if (result.found.length === 0) {
-    say("no leftovers of earlier vm-test runs");
-    return 0;
+    say(result.refused.length > 0 ? `nothing removed: ${result.refused.length} VM(s) belong to a Cluster (see above)` : "no leftovers of earlier vm-test runs");
+    return args.yes && result.refused.length > 0 ? 1 : 0;
   }
   for (const vm of result.found) say(`${args.yes ? "" : "would remove "}VM ${vm.vmid} ${vm.name} on ${vm.node} (${vm.status}, run ${vm.runId})`);
   if (!args.yes) {
@@ -128,7 +172,8 @@ async function runSweep(args: VmArgs, session: OpenSession, say: (line: string) 
   }
   for (const f of result.failed) say(`FAILED to remove VM ${f.vm.vmid}: ${f.detail}`);
   say(`removed ${result.removed.length} of ${result.found.length} VM(s)`);
-  return result.failed.length === 0 ? 0 : 1;
+  // Refused VMs are still there: a sweep asked to remove them did not finish the job.
+  return result.failed.length === 0 && result.refused.length === 0 ? 0 : 1;
 }
 
 async function runTest(args: VmArgs, session: OpenSession, io: CliIo, say: (line: string) => void): Promise<number> {

@@ -2,8 +2,11 @@
  * `vm-test --sweep`: finds VMs that earlier, interrupted VM-test runs left behind and, with
  * `--yes`, removes them. A VM counts as a leftover only when its tags (ownership tag plus a
  * run tag) or its name plus description marker say the VM test made it; templates never.
+ * A VM a Cluster API Machine still owns (a stage 3, 4 or 8 test tenant's) is refused, naming
+ * its Cluster: see capi-owner.ts.
  */
-import type { ProxmoxApi } from "../proxmox/index.js";
+import { isNotFound, smbiosUuid, type ProxmoxApi } from "../proxmox/index.js";
+import { capiOwnerOf, type CapiOwner, type CapiView } from "./capi-owner.js";
 import type { Timeouts } from "../stages/index.js";
 import { type CleanupResult, destroyOwnedVm } from "./cleanup.js";
 import { NAME_PREFIX, ownedRunId, runStartedAt } from "./ownership.js";
@@ -16,6 +19,7 @@ export interface Leftover {
   readonly status: string;
   /** Age of the run in ms (from the run id), if known. */
   readonly ageMs?: number;
+  readonly tags?: string;
 }
 
 export interface SweepOptions {
@@ -29,12 +33,19 @@ export interface SweepOptions {
   readonly excludeRunId?: string;
   readonly now?: () => Date;
   readonly log?: (line: string) => void;
+  /**
+   * The management cluster's Machines and ProxmoxMachines; a VM one of them owns is refused.
+   * Undefined: not known, and every VM with capmox's tags is refused.
+   */
+  readonly capi?: CapiView;
 }
 
 export interface SweepResult {
   readonly found: readonly Leftover[];
   /** Leftovers younger than minAge, left alone. */
   readonly tooYoung: readonly Leftover[];
+  /** Owned by a Cluster API Machine (or, without the management cluster, possibly): never removed. */
+  readonly refused: readonly { readonly vm: Leftover; readonly owner: CapiOwner }[];
   readonly removed: readonly Leftover[];
   readonly failed: readonly { readonly vm: Leftover; readonly detail: string }[];
 }
@@ -58,6 +69,7 @@ export async function findLeftovers(api: ProxmoxApi, now: Date): Promise<Leftove
       name: r.name ?? "",
       runId,
       status: String(r.status ?? "unknown"),
+      ...(r.tags !== undefined ? { tags: r.tags } : {}),
       ...(started ? { ageMs: now.getTime() - started.getTime() } : {}),
     });
   }
@@ -69,7 +81,23 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const all = (await findLeftovers(options.api, now)).filter((l) => l.runId !== options.excludeRunId);
   const minAge = options.minAgeMs ?? 0;
   const tooYoung = all.filter((l) => l.ageMs !== undefined && l.ageMs < minAge);
-  const found = all.filter((l) => !tooYoung.includes(l));
+  const refused: { vm: Leftover; owner: CapiOwner }[] = [];
+  const found: Leftover[] = [];
+  for (const vm of all.filter((l) => !tooYoung.includes(l))) {
+    // The SMBIOS uuid is what a Machine's providerID names; read only when Machines are known.
+    let uuid: string | undefined;
+    if (options.capi) {
+      const config = await options.api.vmConfig(vm.node, vm.vmid).catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      });
+      if (!config) continue; // gone since the listing
+      uuid = smbiosUuid(config.smbios1);
+    }
+    const owner = capiOwnerOf({ vmid: vm.vmid, ...(vm.tags !== undefined ? { tags: vm.tags } : {}), ...(uuid ? { uuid } : {}) }, options.capi);
+    if (owner) refused.push({ vm, owner });
+    else found.push(vm);
+  }
   const removed: Leftover[] = [];
   const failed: { vm: Leftover; detail: string }[] = [];
   if (options.remove) {
@@ -83,5 +111,5 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       else removed.push(vm);
     }
   }
-  return { found, tooYoung, removed, failed };
+  return { found, tooYoung, refused, removed, failed };
 }

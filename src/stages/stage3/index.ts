@@ -5,18 +5,21 @@
 import { type KubeObject, WaitTimeoutError } from "../../kube/index.js";
 import type { ProxmoxApi } from "../../proxmox/index.js";
 import type { StageContext } from "../input.js";
-import { fail, pass, type CheckOutcome } from "../model.js";
+import { fail, pass, warn, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
 import { criteria, formatDuration } from "../timeouts.js";
 import { checkControllers, checkCrds } from "./controllers.js";
 import { describePlacement, placementProblems, type NodePlacement } from "./placement.js";
 import { describeProxmoxMachine, type ProvisionedMachine, Stage3Run } from "./run.js";
+import { describeLeftover, sweepTenants } from "./sweep.js";
 import { describeVm, vmExpectation, vmProblems, type VmFacts } from "./vm.js";
 
 export const STAGE3_TITLE = "VM management via Cluster API";
 export { Stage3Run, type ProvisionedMachine } from "./run.js";
 export { alive, containerImages, healthy, imageVersion, localControllers } from "./controllers.js";
 export { testTenantNamespace, type TestTenant } from "./tenant.js";
+export { findLeftoverTenants, judgeNamespace, maxRunMs, processAlive, stageCheckLimits, stageCleanupLimits, tenantStages, type LeftoverTenant, type TenantStage } from "./leftovers.js";
+export { describeLeftover, sweepTenants, type FoundTenant, type TenantSweepOptions, type TenantSweepResult } from "./sweep.js";
 
 const guestAgentCause =
   "the template's OS has no QEMU guest agent, or it is not enabled (capmox waits for the agent before it reports the VM ready)";
@@ -127,16 +130,63 @@ export async function checkDelete(ctx: StageContext, run: Stage3Run, signal: Abo
   const ms = Math.round(performance.now() - started);
   const left = await run.leftovers(ctx.api, ctx.config.proxmox.isoStorage, ctx.config.proxmox.allowedNodes);
   if (left.vms.length + left.isos.length > 0) {
-    return fail(`after the tenant was deleted, Proxmox still has ${[...left.vms, ...left.isos].join(", ")}`, "look at capmox's log for the failed delete; `npm run vm-test -- --sweep --yes` removes the VMs", { deleteMs: ms });
+    return fail(`after the tenant was deleted, Proxmox still has ${[...left.vms, ...left.isos].join(", ")}`, "look at capmox's log for the failed delete; `npm run vm-test -- --sweep --yes` removes VMs no Machine owns any more", { deleteMs: ms });
   }
   return pass(`tenant deleted after ${formatDuration(ms)}: its ${run.vmids.size} VM(s) and their cloud-init ISOs are gone`, { deleteMs: ms });
 }
 
-/** The first checks of stages 3 and 4: the controllers run, their CRDs are served. */
+const sweepCommand = "npm run test:stage -- --sweep --yes";
+
+/**
+ * `tenant.leftovers` (stages 3, 4 and 8): test tenants that earlier runs left behind (killed
+ * before their cleanup) are removed the Kubernetes way before this run starts; those of runs
+ * that may still be under way are left alone and named, with the command that removes them.
+ */
+export async function checkLeftovers(ctx: StageContext, run: Stage3Run): Promise<CheckOutcome> {
+  const started = performance.now();
+  const result = await sweepTenants({
+    client: run.client,
+    api: ctx.api,
+    config: ctx.config,
+    timeouts: ctx.input.timeouts,
+    remove: true,
+    excludeRunId: run.tenant.runId,
+    limitMs: waitBudget(ctx.input.timeouts["capi.delete"], started),
+  });
+  const ms = Math.round(performance.now() - started);
+  const removed = result.removed.map((t) => `${describeLeftover(t)}, which held ${t.holds}`);
+  if (result.failed.length > 0) {
+    const failed = result.failed.map((f) => `${describeLeftover(f.tenant)}: ${f.problems.join("; ")}`);
+    return fail(
+      `test tenants of earlier runs could not be removed: ${failed.join("; ")}${removed.length > 0 ? `; removed: ${removed.join("; ")}` : ""}`,
+      `look at capmox's log for the failed delete, then run \`${sweepCommand}\` again (it deletes each tenant's Cluster and waits for capmox to destroy its VMs)`,
+      { leftoversMs: ms },
+    );
+  }
+  const done = removed.length > 0 ? `removed ${removed.length} test tenant(s) of earlier runs (Cluster deleted, VMs destroyed by capmox, namespace gone): ${removed.join("; ")}` : "no test tenant of an earlier run is left";
+  if (result.leftAlone.length > 0) {
+    return warn(
+      `left alone, as their runs may still be under way: ${result.leftAlone.map(describeLeftover).join("; ")}`,
+      `if no such run is going any more, remove them with \`${sweepCommand} --min-age 0\``,
+      done,
+      { leftoversMs: ms },
+    );
+  }
+  return pass(done, { leftoversMs: ms });
+}
+
+/** The first checks of stages 3, 4 and 8: the controllers run, their CRDs are served, earlier runs left nothing. */
 export function managementChecks(run: Stage3Run): CheckSpec<StageContext>[] {
   return [
     { id: "capi.controllers", title: "Cluster API, kubeadm, capmox and IPAM controllers run", run: () => checkControllers(run.client) },
     { id: "capi.crds", title: "CRDs served at the expected versions with contract labels", run: () => checkCrds(run.client) },
+    {
+      id: "tenant.leftovers",
+      title: "no test tenant of an earlier run is left (removed by deleting its Cluster)",
+      needs: ["capi.controllers", "capi.crds"],
+      timeout: "capi.delete",
+      run: (ctx) => checkLeftovers(ctx, run),
+    },
   ];
 }
 

@@ -135,6 +135,15 @@ export class Stage3Run {
     for (const object of objects) await this.client.apply(object, { fieldManager });
   }
 
+  /**
+   * Takes over a test tenant an earlier run applied (its run id is this run's): `delete`,
+   * `cleanup` and `leftovers` then act on it as if this run had applied it.
+   */
+  adopt(): this {
+    this.applied = true;
+    return this;
+  }
+
   /** Applies namespace, credentials Secret and the tenant's objects (server-side, strict), on free addresses. */
   async apply(api: ProxmoxApi): Promise<number> {
     await this.reserveAddresses(api);
@@ -233,7 +242,11 @@ export class Stage3Run {
       }
     }
     const left = await this.leftovers(api, isoStorage, nodes);
-    if (left.vms.length > 0) problems.push(`VMs left in Proxmox: ${left.vms.join(", ")} (remove them with \`npm run vm-test -- --sweep --yes\`)`);
+    if (left.vms.length > 0) {
+      problems.push(
+        `VMs left in Proxmox: ${left.vms.join(", ")} (\`npm run test:stage -- --sweep --yes\` deletes the tenant's Cluster so that capmox destroys them; \`npm run vm-test -- --sweep --yes\` removes those no Machine owns any more)`,
+      );
+    }
     if (left.isos.length > 0) problems.push(`cloud-init ISOs left in Proxmox: ${left.isos.join(", ")}`);
     return problems;
   }

@@ -5,6 +5,7 @@
  * names a VM after its ProxmoxMachine) start with the VM test's name prefix and the run id,
  * so `npm run vm-test -- --sweep` finds whatever an interrupted run left behind.
  */
+import { hostname } from "node:os";
 import { deploymentName, machineTag, tenantObjects as renderTenantObjects } from "../../capi/index.js";
 import { defaultNodeGroup, defaultTenant, formatIpv4, type IpRange, parseIpv4, type PlatformConfig, type TenantConfig } from "../../config/index.js";
 import { tenantCredentialSecrets } from "../../kube/bootstrap/index.js";
@@ -69,9 +70,35 @@ export interface CapmoxCredentials {
   readonly caPem?: string;
 }
 
-/** The test tenant's namespace (labelled with the run id) and its credentials Secret as bootstrap writes it. */
-export function testTenantNamespace(t: TestTenant, credentials: CapmoxCredentials): KubeObject[] {
-  const namespace: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: t.namespace, labels: { [`cozy-proxmox.io/stage${t.stage}-run`]: t.runId } } };
+/** Label of a test tenant's namespace: `cozy-proxmox.io/stage<N>-run=<run id>`. */
+export function tenantRunLabel(stage: number): string {
+  return `cozy-proxmox.io/stage${stage}-run`;
+}
+
+/** Annotations naming the process that runs a stage, so a later run can tell a killed run from a live one. */
+export const runHostAnnotation = "cozy-proxmox.io/run-host";
+export const runPidAnnotation = "cozy-proxmox.io/run-pid";
+
+/** Which process runs a stage: its host name and process id. */
+export interface RunProcess {
+  readonly host: string;
+  readonly pid: number;
+}
+
+export function thisProcess(): RunProcess {
+  return { host: hostname(), pid: process.pid };
+}
+
+/**
+ * The test tenant's namespace (labelled with the run id, annotated with the process running
+ * it) and its credentials Secret as bootstrap writes it.
+ */
+export function testTenantNamespace(t: TestTenant, credentials: CapmoxCredentials, runner: RunProcess = thisProcess()): KubeObject[] {
+  const namespace: KubeObject = {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: t.namespace, labels: { [tenantRunLabel(t.stage)]: t.runId }, annotations: { [runHostAnnotation]: runner.host, [runPidAnnotation]: String(runner.pid) } },
+  };
   const secrets = tenantCredentialSecrets({ config: t.config, tokenSecret: credentials.tokenSecret, ...(credentials.caPem ? { caPem: credentials.caPem } : {}) });
   return [namespace, ...secrets];
 }

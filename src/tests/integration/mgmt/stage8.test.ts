@@ -3,8 +3,9 @@
  * by its `Kubernetes` object becomes lab VMs and Ready Nodes, the PVC workload says "not
  * runnable here" (the kubelet stand-in runs no pods), and the delete leaves nothing in the
  * management cluster or the lab; interrupted while the VMs join, the cleanup still removes
- * every VM and ISO. Then `test:stage all` as a person runs it: stages 1 to 4 and 8 pass, 5 to 7 are
- * not run, saying what they need.
+ * every VM and ISO; a killed run's tenant is removed by the next run before it starts. Then
+ * `test:stage all` as a person runs it: stages 1 to 4 and 8 pass, 5 to 7 are not run, saying
+ * what they need.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,6 +18,7 @@ import type { MgmtEnv } from "../../../mgmt/index.js";
 import { repoRoot } from "../../../paths.js";
 import { createProxmoxClient } from "../../../proxmox/index.js";
 import { resolveTimeouts, runStage, type RunEvent, type StageInput, type StageResult } from "../../../stages/index.js";
+import { Stage8Run } from "../../../stages/stage8/index.js";
 import { describeMgmt, useMgmtEnv } from "../../support/mgmt-env.js";
 
 function labConfig(env: MgmtEnv): PlatformConfig {
@@ -81,6 +83,7 @@ describeMgmt("stage 8: a tenant by its Kubernetes object, through Flux's real he
     expect(verdicts(result), JSON.stringify(result.checks, null, 1)).toEqual([
       ["capi.controllers", "passed"],
       ["capi.crds", "passed"],
+      ["tenant.leftovers", "passed"],
       ["lifecycle.api", "passed"],
       ["lifecycle.create", "passed"],
       ["lifecycle.nodes", "passed"],
@@ -132,6 +135,33 @@ describeMgmt("stage 8: a tenant by its Kubernetes object, through Flux's real he
     await nothingLeft(env());
   }, 600_000);
 
+  test("a killed run's tenant (its process gone): the next stage 8 deletes its Kubernetes object and Cluster first, and nothing is left", async () => {
+    const e = env();
+    // A process that has ended stands for the killed run: its pid is what the namespace names.
+    const ended = execa(process.execPath, ["-e", ""]);
+    const gone = { pid: ended.pid };
+    await ended;
+    const management = { client: e.kube.client, tokenSecret: e.labCredentials.secret, caPem: e.labCredentials.caPem };
+    const input = stageInput(e);
+    const killed = new Stage8Run(management, input.config);
+    try {
+      await killed.apply(input.api);
+      await killed.tenantRun.waitProvisioned(killed.workers, 180_000, AbortSignal.timeout(180_000));
+    } finally {
+      input.close();
+    }
+    const ns = killed.tenant.namespace;
+    await e.kube.client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, annotations: { "cozy-proxmox.io/run-pid": String(gone.pid) } } }, { fieldManager: "killed-run", force: true });
+    expect(createdVms(e).length).toBe(killed.workers);
+
+    const result = await stage8(e);
+    const leftovers = check(result, "tenant.leftovers");
+    expect(leftovers?.verdict, JSON.stringify(leftovers)).toBe("passed");
+    expect(leftovers?.detail).toContain(`removed 1 test tenant(s) of earlier runs (Cluster deleted, VMs destroyed by capmox, namespace gone): namespace ${ns} (stage 8, run ${killed.tenant.runId}: its process ${gone.pid} on this host`);
+    expect(result.verdict, JSON.stringify(result.checks, null, 1)).toBe("passed");
+    await nothingLeft(e);
+  }, 600_000);
+
   test("`test:stage all` against the environment: 1-4 and 8 pass, 5-7 not runnable here", async () => {
     const e = env();
     const lab = e.labCredentials;
@@ -171,7 +201,7 @@ describeMgmt("stage 8: a tenant by its Kubernetes object, through Flux's real he
     expect(report.stages[7]?.checks.find((c) => c.id === "lifecycle.workload")?.verdict).toBe("skipped");
     // Progress per check on stderr while it runs; the table on stdout at the end.
     expect(run.stderr).toContain("management cluster: ");
-    expect(run.stderr).toMatch(/Stage 8.*Tenant lifecycle \(7 checks\)/);
+    expect(run.stderr).toMatch(/Stage 8.*Tenant lifecycle \(8 checks\)/);
     for (const id of ["lifecycle.create", "lifecycle.nodes", "lifecycle.delete"]) expect(run.stderr).toMatch(new RegExp(`PASS .*\\(${id.replace(".", "\\.")}, `));
     expect(run.stderr).toMatch(/SKIP .*\(lifecycle\.workload, .*\) - not runnable here: /);
     expect(run.stdout).toContain("Result: all checks passed");

@@ -217,6 +217,36 @@ describe("npm run vm-test", () => {
     expect(createdVolumes(lab)).toEqual([]);
   });
 
+  it("--sweep without a management cluster leaves a VM with capmox's tags alone and names its Cluster", async () => {
+    lab = await startLab();
+    const env = { ...labEnv(lab), PATH: process.env.PATH ?? "" };
+    const run = "20260101t000000-abcd";
+    // A stage 3 VM as capmox makes it: the VM test's marks plus the node group tag and its address tag.
+    lab.state.vms.set(778, {
+      vmid: 778,
+      node: "pve2",
+      config: { name: `cozy-vmtest-${run}-s3-abcde-fghij`, tags: `capi-cozy-vmtest-${run}-s3;cozy-run-${run};cozy-vmtest;ip_net0_10.0.0.250`, memory: "4096" },
+      status: "running",
+      qmpstatus: "running",
+      execs: new Map(),
+    });
+    const out = capture();
+    expect(await vmTestMain(["--sweep", "--yes"], { env, stdout: out.stream, stderr: out.stream })).toBe(1);
+    expect(out.text()).toContain("no management cluster (--kubeconfig or KUBECONFIG): VMs carrying capmox's tags are left alone, as a Cluster API Machine may own them");
+    expect(out.text()).toContain(
+      `refused: VM 778 cozy-vmtest-${run}-s3-abcde-fghij on pve2 belongs to Cluster cozy-stage3-${run}/cozy-vmtest-${run}: it carries capmox's tags (capi-cozy-vmtest-${run}-s3, ip_net0_10.0.0.250)`,
+    );
+    expect(out.text()).toContain("`npm run test:stage -- --sweep --yes` deletes that test tenant's Cluster");
+    expect(out.text()).toContain("nothing removed: 1 VM(s) belong to a Cluster");
+    expect(createdVms(lab)).toEqual([778]);
+
+    // test:stage --sweep needs the management cluster.
+    const sweep = await testStage(["--sweep"], env);
+    expect(sweep.exitCode).toBe(2);
+    expect(sweep.stderr).toContain("--sweep needs the management cluster: give --kubeconfig <file> or set KUBECONFIG");
+    expect((await testStage(["3", "--yes"], env)).stderr).toContain("--yes and --min-age go with --sweep");
+  });
+
   it("refuses a node outside allowedNodes with exit 2", async () => {
     lab = await startLab();
     const err = capture();
