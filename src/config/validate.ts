@@ -6,6 +6,7 @@
  */
 import { getProfile, majorMinor, type VersionsProfile } from "../versions/index.js";
 import { formatPath, issue, type PathSegment } from "./errors.js";
+import { isolationIssues } from "./isolation.js";
 import { lengths } from "./limits.js";
 import { contains, overlaps, parseCidr, parseIpv4, single, subnetOf, type NumericRange } from "./ipv4.js";
 import type { ConfigIssue, CozystackConfig, IpRange, NetworkConfig, PlatformConfig, ProxmoxConfig, TenantConfig } from "./types.js";
@@ -330,5 +331,6 @@ export function validateConfig(c: PlatformConfig): ConfigIssue[] {
   guarded(issues, (into) => checkNetwork(c.network, into));
   guarded(issues, (into) => checkCozystack(c.cozystack, c.network, into));
   guarded(issues, (into) => checkTenants(c, profile, into));
+  guarded(issues, (into) => into.push(...isolationIssues(c)));
   return issues;
 }

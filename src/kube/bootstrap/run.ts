@@ -13,7 +13,7 @@ import type { KubeObject, ObjectRef } from "../object.js";
 import { describeRef } from "../object.js";
 import { conditionIs, describeCondition, waitFor } from "../wait.js";
 import { applyAll, planApply, type Change } from "./apply.js";
-import { credentialObjects, type ProxmoxCredentials } from "./credentials.js";
+import { allTokenSecrets, credentialObjects, type ProxmoxCredentials } from "./credentials.js";
 import { applyOrder, type InstallerManifest } from "./installer.js";
 import { runPreflight, type PreflightResult, type ProxmoxPreflight } from "./preflight.js";
 
@@ -110,7 +110,7 @@ function describeChange(change: Change, dryRun: boolean, secretRefs: ReadonlySet
 }
 
 export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult> {
-  const redact = redactor([input.credentials.tokenSecret]);
+  const redact = redactor(allTokenSecrets(input.credentials));
   const log = (line: string): void => input.log(redact(line));
   const { preflight, bundleText } = await preflightStage(input, redact, log);
   const changes = await applyStage(input, bundleText, redact, log);
