@@ -102,9 +102,18 @@ function poolIssues(platform: PlatformConfig): ConfigIssue[] {
   return issues;
 }
 
+/** A tenant's own token is limited to its own pool: without one it would need rights on all of /vms. */
+function tokenIssues(platform: PlatformConfig): ConfigIssue[] {
+  return platform.tenants.flatMap((t, i) =>
+    t.proxmox?.tokenId !== undefined && t.proxmox.pool === undefined
+      ? [issue(["tenants", i, "proxmox", "pool"], undefined, `is required with tenants[${i}].proxmox.tokenId: tenant ${t.name}'s own token is limited to its own pool`)]
+      : [],
+  );
+}
+
 /** Every isolation problem of a defaulted config. */
 export function isolationIssues(platform: PlatformConfig): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
+  const issues: ConfigIssue[] = [...tokenIssues(platform)];
   const owned: Owned[] = [];
   const management = platform.proxmox.managementVmIdRange;
   if (usable(management)) {

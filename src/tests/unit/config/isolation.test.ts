@@ -74,8 +74,11 @@ describe("tenant isolation in platform.yaml", () => {
   });
 
   it("wants a secret source with a tenant token, never an inline secret, and none without a token", () => {
-    expect(twoTenants((c) => (c.tenants[0].proxmox = { tokenId: "cozy-demo@pve!capmox" })).map((i) => i.path)).toEqual(["tenants[0].proxmox.secret"]);
-    const inline = twoTenants((c) => (c.tenants[0].proxmox = { tokenId: "cozy-demo@pve!capmox", secret: "0b5f1a4e-aaaa" }));
+    expect(twoTenants((c) => (c.tenants[0].proxmox = { pool: "cozy-demo", tokenId: "cozy-demo@pve!capmox" })).map((i) => i.path)).toEqual(["tenants[0].proxmox.secret"]);
+    expect(twoTenants((c) => (c.tenants[0].proxmox = { tokenId: "cozy-demo@pve!capmox", secret: { env: "S" } })).map((i) => [i.path, i.message])).toEqual([
+      ["tenants[0].proxmox.pool", "is required with tenants[0].proxmox.tokenId: tenant demo's own token is limited to its own pool"],
+    ]);
+    const inline = twoTenants((c) => (c.tenants[0].proxmox = { pool: "cozy-demo", tokenId: "cozy-demo@pve!capmox", secret: "0b5f1a4e-aaaa" }));
     expect(inline.map((i) => i.path)).toContain("tenants[0].proxmox.secret");
     expect(JSON.stringify(inline)).not.toContain("0b5f1a4e-aaaa");
     expect(twoTenants((c) => (c.tenants[0].proxmox = { secret: { env: "X" } })).map((i) => [i.path, i.message])).toEqual([
