@@ -64,6 +64,7 @@ describe("stages 1 and 2 against the lab", () => {
       "api.privileges.capmox",
       "api.privileges.csi",
       "api.privileges.ccm",
+      "api.tenants",
       "api.latency",
     ]);
     expect(s2!.cases).toHaveLength(1 + 3 * 4 + 7);

@@ -13,6 +13,8 @@ import { tenantAccessMain } from "../../../cli/tenant-access.js";
 import { printConfig } from "../../../config/index.js";
 import { startLab, type LabHandle } from "../../../lab/index.js";
 import { call, waitTask } from "../lab/helpers.js";
+import { runStage } from "../../../stages/index.js";
+import { labClient, stageInput } from "../stages/lab-setup.js";
 import { isolatedConfig } from "./isolated-config.js";
 
 let lab: LabHandle;
@@ -112,5 +114,69 @@ describe("npm run tenant-access", () => {
     expect(code).toBe(1);
     expect(out).toContain(`the token exists but ${alphaSecret()} does not hold its secret`);
     expect(out).toContain("pveum user token remove cozy-alpha@pve capmox");
+  });
+});
+
+describe("stage 1 per tenant, after tenant-access", () => {
+  const tenantCheck = async (config = isolatedConfig(lab, alphaSecret())) => {
+    const api = labClient(lab);
+    try {
+      const result = await runStage(1, stageInput(lab, config, api));
+      return result.checks.find((c) => c.id === "api.tenants")!;
+    } finally {
+      api.close();
+    }
+  };
+
+  it("passes for tenants with their own least-privileged tokens", async () => {
+    const check = await tenantCheck();
+    expect(check.verdict).toBe("passed");
+    expect(check.detail).toBe("tenants alpha, beta: own token, what capmox, CSI and CCM need in their pools and nothing on VMs outside them");
+  });
+
+  it("names an excessive privilege on another tenant's pool and on /vms with the exact pveum acl delete commands", async () => {
+    lab.state.acl.push(
+      { path: "/pool/cozy-beta", role: "PVEVMUser", ugid: "cozy-alpha@pve", kind: "user", propagate: true },
+      { path: "/pool/cozy-beta", role: "PVEVMUser", ugid: "cozy-alpha@pve!capmox", kind: "token", propagate: true },
+      { path: "/", role: "PVEVMAdmin", ugid: "cozy-alpha@pve", kind: "user", propagate: true },
+      { path: "/", role: "PVEVMAdmin", ugid: "cozy-alpha@pve!capmox", kind: "token", propagate: true },
+    );
+    const check = await tenantCheck();
+    lab.state.acl = lab.state.acl.filter((e) => !((e.path === "/pool/cozy-beta" && e.role === "PVEVMUser") || (e.path === "/" && e.role === "PVEVMAdmin")));
+    expect(check.verdict).toBe("failed");
+    expect(check.reason).toContain("tenant alpha: /vms: holds VM.Allocate, VM.Backup,");
+    // the deeper ACL replaces what / gives there (PVE: the more specific path wins): PVEVMUser only
+    expect(check.reason).toContain("/pool/cozy-beta: holds VM.Backup, VM.Config.CDROM, VM.Config.Cloudinit, VM.Console, VM.PowerMgmt outside its pool cozy-alpha");
+    expect(check.reason).toContain("outside its pool cozy-alpha");
+    expect(check.reason).not.toContain("tenant beta");
+    expect(check.fix).toContain("pveum acl delete / --users 'cozy-alpha@pve' --roles PVEVMAdmin");
+    expect(check.fix).toContain("pveum acl delete / --tokens 'cozy-alpha@pve!capmox' --roles PVEVMAdmin");
+    expect(check.fix).toContain("pveum acl delete /pool/cozy-beta --tokens 'cozy-alpha@pve!capmox' --roles PVEVMUser");
+  });
+
+  it("names a missing privilege with the pveum command of the plan's ACL", async () => {
+    const removed = lab.state.acl.filter((e) => e.ugid === "cozy-beta@pve!capmox" && e.path === "/sdn/zones/localnetwork/vmbr0");
+    lab.state.acl = lab.state.acl.filter((e) => !removed.includes(e));
+    const check = await tenantCheck();
+    lab.state.acl.push(...removed);
+    expect(check.verdict).toBe("failed");
+    expect(check.reason).toBe("tenant beta: /sdn/zones/localnetwork/vmbr0: missing SDN.Use (capmox attaches VM NICs to the bridge (PVE 8+ checks SDN.Use on it))");
+    expect(check.fix).toContain("pveum acl modify /sdn/zones/localnetwork/vmbr0 --tokens 'cozy-beta@pve!capmox' --roles PVESDNUser --propagate 0");
+  });
+
+  it("warns, never passes, when a tenant uses the shared token", async () => {
+    const config = isolatedConfig(lab, alphaSecret());
+    const shared = { ...config, tenants: [config.tenants[0]!, { ...config.tenants[1]!, proxmox: { pool: "cozy-beta" } }] };
+    const check = await tenantCheck(shared);
+    expect(check.verdict).toBe("warning");
+    expect(check.reason).toContain("tenants beta use the shared token root@pam!cozy: they are not isolated from each other or from the management cluster's VMs");
+    expect(check.detail).toContain("tenants alpha: own token");
+    // a lone tenant on the platform's token: a warning only when the management cluster's VMs are known to be there
+    const lone = { ...config, tenants: [{ ...config.tenants[1]!, proxmox: { pool: "cozy-beta" } }] };
+    expect((await tenantCheck(lone)).verdict).toBe("warning");
+    const { managementVmIdRange: _range, ...proxmox } = lone.proxmox;
+    const alone = await tenantCheck({ ...lone, proxmox });
+    expect(alone.verdict).toBe("passed");
+    expect(alone.detail).toContain("tenant beta uses the platform's token root@pam!cozy: no other tenant to isolate it from");
   });
 });
