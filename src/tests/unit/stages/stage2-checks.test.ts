@@ -62,6 +62,7 @@ function run(cluster: Cluster, cfg: PlatformConfig = config()): Promise<StageRes
     nodeNetwork: async (node) => (reach(node, `/nodes/${node}/network`), cluster.network[node] ?? []),
     nodeStorages: async (node) => (reach(node, `/nodes/${node}/storage`), cluster.storages[node] ?? []),
     clusterResources: async () => cluster.resources,
+    nodeStatus: async (node) => (reach(node, `/nodes/${node}/status`), { memory: { total: 64 * GiB, used: 8 * GiB, free: 56 * GiB }, cpuinfo: { cpus: 16 } }),
     vmStatus: async (node, vmid) => {
       reach(node, `/nodes/${node}/qemu/${vmid}/status/current`);
       const r = cluster.resources.find((x) => x.vmid === vmid && x.node === node);
