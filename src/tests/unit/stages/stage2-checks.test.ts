@@ -90,7 +90,7 @@ describe("stage 2 on constructed states", () => {
   it("passes a healthy cluster: every check green", async () => {
     const r = await run(healthy());
     expect(r.checks.filter((c) => c.verdict !== "passed")).toEqual([]);
-    expect(r.checks).toHaveLength(1 + 3 * 4 + 7);
+    expect(r.checks).toHaveLength(1 + 3 * 4 + 8);
   });
 
   it("a cluster without quorum fails only the quorum check", async () => {
