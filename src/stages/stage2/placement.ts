@@ -10,7 +10,7 @@ import { machineTag } from "../../capi/index.js";
 import { vmIdsNeeded, type PlatformConfig, type TenantConfig } from "../../config/index.js";
 import type { ClusterResource, NodeStorage } from "../../proxmox/index.js";
 import { apiFailure } from "../api-failure.js";
-import type { StageContext } from "../input.js";
+import { StageContext, type StageInput } from "../input.js";
 import { type CheckOutcome, type Figure, fail, pass } from "../model.js";
 import { DEFAULT_MEMORY_ADJUSTMENT, diskBytesNeeded, simulatePlacement, type GroupDemand, type NodeCapacity } from "./placement-logic.js";
 
@@ -139,4 +139,9 @@ export async function checkPlacement(ctx: StageContext): Promise<CheckOutcome> {
     );
   }
   return pass(verdicts.map((v) => v.line).join("; "), figures);
+}
+
+/** The placement check alone, for `synth --check`. */
+export function checkPlacementOnly(input: StageInput): Promise<CheckOutcome> {
+  return checkPlacement(new StageContext(input));
 }

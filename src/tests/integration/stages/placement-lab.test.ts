@@ -60,3 +60,45 @@ describe("stage 2: tenants.placement against the lab", () => {
     expect(check.reason).toContain("VMID range 8999-9001 has 2 free VMIDs, 3 needed (taken by other guests: 9000)");
   });
 });
+
+describe("synth --check: the placement preflight when Proxmox answers", () => {
+  it("says what fits, refuses a tenant that does not (nothing written), and says when it could not check", async () => {
+    const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
+    const { existsSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { runSynth } = await import("../../../cli/synth.js");
+    const { printConfig, defaultConfig } = await import("../../../config/index.js");
+    lab = await startLab();
+    const dir = await mkdtemp(join(tmpdir(), "synth-placement-"));
+    try {
+      const env = { PROXMOX_URL: lab.url, PROXMOX_TOKEN: lab.tokens.admin.id, PROXMOX_SECRET: lab.tokens.admin.secret, PROXMOX_FINGERPRINT: lab.fingerprint! };
+      const synthOnce = async (file: string, out: string, e: Record<string, string>) => {
+        const text: string[] = [];
+        const code = await runSynth(["--check", "--config", file, "--out", join(dir, out), "--bundle", join(dir, out, "bundle.yaml")], { cwd: dir, env: e, stdout: (t) => text.push(t), stderr: (t) => text.push(t) });
+        return { code, text: text.join("") };
+      };
+      const fits = join(dir, "fits.yaml");
+      await writeFile(fits, printConfig(defaultConfig()));
+      const ok = await synthOnce(fits, "ok", env);
+      expect(ok.code).toBe(0);
+      expect(ok.text).toContain("synth: placement: tenant demo: worst case 3 machines (workers 2+1): 12288 MiB, 6 vCPUs, 60 GiB fits (pve1 1, pve2 1, pve3 1)");
+      expect(ok.text).not.toContain(lab.tokens.admin.secret);
+
+      const base = defaultConfig();
+      const huge = join(dir, "huge.yaml");
+      await writeFile(huge, printConfig({ ...base, tenants: [{ ...base.tenants[0]!, nodeGroups: [{ ...defaultNodeGroup("huge"), memoryMiB: 131072 }] }] }));
+      const refused = await synthOnce(huge, "refused", env);
+      expect(refused.code).toBe(1);
+      expect(refused.text).toContain("synth: nothing written: a tenant does not fit on the Proxmox cluster: tenant demo, worst case 3 machines (huge 2+1): 393216 MiB");
+      expect(refused.text).toContain("the most left is 65536 MiB on pve1");
+      expect(existsSync(join(dir, "refused"))).toBe(false);
+
+      const offline = await synthOnce(fits, "offline", {});
+      expect(offline.code).toBe(0);
+      expect(offline.text).toContain("synth: placement not checked (");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
