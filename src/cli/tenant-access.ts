@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, tenantToken, type PlatformConfig } from "../config/index.js";
 import { redactor } from "../kube/bootstrap/index.js";
-import { applyPlan, pveumCommand, tenantPlans, type StepResult, type TenantPlan } from "../tenancy/index.js";
+import { applyPlan, pveumCommand, templateIds, tenantPlans, type StepResult, type TenantPlan } from "../tenancy/index.js";
 import { openSession, UsageError, type Session } from "./proxmox-session.js";
 import type { CliIo } from "./test-stage.js";
 
@@ -82,19 +82,6 @@ function printPlan(plans: readonly TenantPlan[], templateNote: string | undefine
   if (templateNote) say(`# ${templateNote}`);
 }
 
-/** The template VMIDs capmox clones: the config's id, or (with a session) those whose tags match exactly. */
-async function templateIds(config: PlatformConfig, session: Session | undefined): Promise<{ ids: number[]; note?: string }> {
-  const t = config.proxmox.template;
-  if (t.kind === "id") return { ids: [t.templateId] };
-  const wanted = [...new Set(t.tags.map((x) => x.toLowerCase()))].sort().join(";");
-  if (!session) return { ids: [], note: `the template is chosen by tags (${wanted}): --apply finds its VMID and grants PVETemplateUser on /vms/<vmid>` };
-  const vms = await session.api.clusterResources("vm");
-  const ids = vms
-    .filter((vm) => Number(vm.template) === 1 && [...new Set(String(vm.tags ?? "").toLowerCase().split(/[;, ]+/).filter(Boolean))].sort().join(";") === wanted)
-    .map((vm) => Number(vm.vmid));
-  return ids.length > 0 ? { ids } : { ids: [], note: `no template has exactly the tags ${wanted}: PVETemplateUser was not granted` };
-}
-
 function describe(result: StepResult): string {
   const outcome = result.outcome === "failed" ? "FAILED " : result.outcome === "created" ? "created" : "exists ";
   return `${outcome}  ${pveumCommand(result.step)}${result.detail ? `\n         ${result.detail}` : ""}`;
@@ -117,7 +104,7 @@ async function apply(args: Args, io: CliIo, say: (line: string) => void): Promis
   try {
     files = secretFiles(session.config, args.secretsDir);
     out(session.summary);
-    const templates = await templateIds(session.config, session);
+    const templates = await templateIds(session.config, session.api);
     const plans = tenantPlans(session.config, templates.ids);
     for (const plan of plans) if (plan.note) out(`tenant ${plan.tenant}: ${plan.note}`);
     if (templates.note) out(templates.note);

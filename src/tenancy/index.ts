@@ -2,3 +2,4 @@
 export { applyPlan, type ApplyOptions, type StepResult } from "./apply.js";
 export { pveumCommand, tenantPlans, type PlanStep, type TenantPlan } from "./plan.js";
 export { builtinRoles, roleForPath, type BuiltinRole } from "./roles.js";
+export { templateIds } from "./templates.js";
