@@ -3,8 +3,8 @@
  * and privilege-separated token made by the tenant-access plan, get their VMs from the real
  * controllers in their own pools and ranges, cloned with their own tokens. capmox bug #856
  * made to happen (tenant A's ProxmoxMachine pointed at a VMID of tenant B, then deleted): the
- * lab refuses A's token with PVE's 403 and B loses nothing. Stages 3 and 4 pass with a
- * tenant's own token.
+ * lab refuses A's token with PVE's 403 and B loses nothing. A tenant that cannot fit is
+ * reported by stage 2 before any clone. Stages 3 and 4 pass with a tenant's own token.
  */
 import { expect, test } from "vitest";
 import { tenantObjects } from "../../../capi/index.js";
@@ -109,6 +109,25 @@ describeMgmt("tenants isolated on Proxmox, against the real capmox", () => {
     }
     expect(createdVms(env())).toEqual([]);
   }, 900_000);
+
+  test("a tenant that does not fit is reported by stage 2 with the numbers, before any clone", async () => {
+    const base = isolatedConfig(env());
+    const huge: PlatformConfig = { ...base, tenants: [base.tenants[0]!, { ...base.tenants[1]!, nodeGroups: [{ ...defaultNodeGroup("huge"), replicas: 4, minReplicas: 4, maxReplicas: 8, memoryMiB: 32768 }] }] };
+    const lab = env().labCredentials;
+    const api = createProxmoxClient({ url: lab.url, tokenId: lab.tokenId, secret: lab.secret, tls: { fingerprint: lab.fingerprint }, timeoutMs: 10_000 });
+    const clonesBefore = [...env().lab.state.tasks.values()].filter((t) => t.type === "qmclone").length;
+    try {
+      const two = await runStage(2, { config: huge, api, configuredUrl: lab.url, tls: { fingerprint: lab.fingerprint }, timeouts: resolveTimeouts({}), secrets: [lab.secret] });
+      const placement = two.checks.find((c) => c.id === "tenants.placement")!;
+      expect(placement.verdict).toBe("failed");
+      expect(placement.reason).toContain("tenant beta, worst case 9 machines (huge 8+1): 294912 MiB, 18 vCPUs, 180 GiB: ");
+      expect(placement.reason).toMatch(/of group huge's machines \(32768 MiB each\) fit on no allowed node: the most left is \d+ MiB on pve\d/);
+      expect(placement.reason).not.toContain("tenant alpha");
+    } finally {
+      api.close();
+    }
+    expect([...env().lab.state.tasks.values()].filter((t) => t.type === "qmclone")).toHaveLength(clonesBefore);
+  }, 120_000);
 
   test("stages 3 and 4 pass with a tenant's own token: the test tenant lives in its pool and range", async () => {
     const config = isolatedConfig(env());
