@@ -22,6 +22,10 @@ export interface NodeGroupProps {
   readonly proxmox: ProxmoxConfig;
   /** SSH public keys for the VMs. @default [] */
   readonly sshAuthorizedKeys?: readonly string[];
+  /** The tenant's own Proxmox pool. @default proxmox.pool */
+  readonly pool?: string;
+  /** The tenant's VMID range (capmox `vmIDRange`). @default - any free VMID */
+  readonly vmIdRange?: { readonly start: number; readonly end: number };
 }
 
 // CAPI copies these label domains from the Machine to the Node; the kubelet may not set them itself.
@@ -61,7 +65,8 @@ export class NodeGroup extends Construct {
       fullClone: proxmox.fullClone,
       storage: proxmox.fullClone === false ? undefined : proxmox.diskStorage,
       format: proxmox.diskFormat,
-      pool: proxmox.pool,
+      pool: props.pool ?? proxmox.pool,
+      vmIdRange: props.vmIdRange,
       tags: [...group.tags, machineTag(clusterName, group.name)],
       allowedNodes: group.allowedNodes,
       ...(group.guestAgentChecks === false ? { guestAgentChecks: false } : {}),

@@ -40,6 +40,8 @@ export interface ProxmoxMachineTemplateProps {
   readonly format?: "raw" | "qcow2" | "vmdk";
   /** Proxmox pool for the VMs. @default - none */
   readonly pool?: string;
+  /** VMIDs the VMs take, both ends inclusive (capmox `vmIDRange`). @default - any free VMID */
+  readonly vmIdRange?: { readonly start: number; readonly end: number };
   /** Proxmox tags; at least one the template does not have (capmox bug #848). */
   readonly tags: readonly string[];
   /** Overrides the ProxmoxCluster's allowed nodes. @default - the cluster's */
@@ -77,6 +79,14 @@ function checkClone(p: ProxmoxMachineTemplateProps): void {
   }
 }
 
+function checkVmIdRange(p: ProxmoxMachineTemplateProps): void {
+  if (p.vmIdRange === undefined) return;
+  // PVE's VMIDs, and capmox's CRD bounds: 100 to 999999999
+  requireInteger(construct, "vmIdRange.start", p.vmIdRange.start, 100, 999_999_999);
+  requireInteger(construct, "vmIdRange.end", p.vmIdRange.end, 100, 999_999_999);
+  if (p.vmIdRange.end < p.vmIdRange.start) throw new ConstructPropError(construct, "vmIdRange", p.vmIdRange, "end must not be below start (capmox's CRD refuses it)");
+}
+
 function checkTags(p: ProxmoxMachineTemplateProps): void {
   const bad = p.tags.find((t) => !tagPattern.test(t));
   if (bad !== undefined) throw new ConstructPropError(construct, "tags", bad, "is not a valid Proxmox tag");
@@ -98,6 +108,7 @@ function spec(p: ProxmoxMachineTemplateProps): Spec {
     ...(full && p.storage ? { storage: p.storage } : {}),
     ...(full && p.format ? { format: p.format as v1alpha1.ProxmoxMachineTemplateSpecTemplateSpecFormat } : {}),
     ...(p.pool ? { pool: p.pool } : {}),
+    ...(p.vmIdRange ? { vmIdRange: { start: p.vmIdRange.start, end: p.vmIdRange.end } } : {}),
     numSockets: p.sockets,
     numCores: p.cores,
     memoryMiB: p.memoryMiB,
@@ -126,6 +137,7 @@ export class ProxmoxMachineTemplate extends Construct {
     checkSizes(props);
     checkClone(props);
     checkTags(props);
+    checkVmIdRange(props);
     const templateSpec = spec(props);
     this.name = `${props.baseName}-${specHash(templateSpec)}`;
     requireName(construct, "baseName", this.name);

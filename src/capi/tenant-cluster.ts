@@ -5,7 +5,7 @@
 import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import type { IpRange, PlatformConfig, TenantConfig } from "../config/index.js";
-import { defaults } from "../config/index.js";
+import { defaults, tenantPool } from "../config/index.js";
 import { getProfile } from "../versions/index.js";
 import { requireProfile } from "./api.js";
 import { Cluster } from "./cluster.js";
@@ -66,6 +66,8 @@ export class TenantCluster extends Chart {
         group,
         proxmox: platform.proxmox,
         sshAuthorizedKeys: tenant.sshAuthorizedKeys,
+        pool: tenantPool(platform, tenant),
+        vmIdRange: tenant.proxmox?.vmIdRange,
       });
     }
   }

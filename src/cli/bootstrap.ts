@@ -10,6 +10,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { renderBundle } from "../bundles/index.js";
+import { ConfigError, resolveTenantSecrets } from "../config/index.js";
 import { clientFromKubeconfig, type KubeClient } from "../kube/index.js";
 import { BootstrapError, bootstrap, loadInstallerManifest, redactor, type InstallerManifest, type ProxmoxPreflight } from "../kube/bootstrap/index.js";
 import { failedChecks, parseDuration, runStage } from "../stages/index.js";
@@ -86,6 +87,16 @@ export function stageOnePreflight(session: Session): ProxmoxPreflight {
   };
 }
 
+/** The tenants' own token secrets, a usage error (exit 2) naming the source when one cannot be read. */
+async function tenantSecretsOf(session: Session, env: CliIo["env"]): Promise<Record<string, string>> {
+  try {
+    return await resolveTenantSecrets(session.config, env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+}
+
 export async function bootstrapMain(argv: readonly string[], io: CliIo): Promise<number> {
   let secrets: readonly string[] = [];
   const redact = (text: string): string => redactor(secrets)(text);
@@ -95,6 +106,7 @@ export async function bootstrapMain(argv: readonly string[], io: CliIo): Promise
   let session: Session | undefined;
   let installer: InstallerManifest | undefined;
   let client: KubeClient;
+  let tenantTokenSecrets: Record<string, string> = {};
   try {
     args = parseBootstrapArgs(argv, io.env);
     if (args === "help") {
@@ -103,6 +115,8 @@ export async function bootstrapMain(argv: readonly string[], io: CliIo): Promise
     }
     session = await openSession(args.config, io.env);
     secrets = session.secrets;
+    tenantTokenSecrets = await tenantSecretsOf(session, io.env);
+    secrets = [...session.secrets, ...Object.values(tenantTokenSecrets)];
     if (args.installer) installer = await loadInstallerManifest(args.installer);
     client = clientFromKubeconfig(args.kubeconfig, (warning, about) => err(`warning (${about}): ${warning}`));
   } catch (error) {
@@ -128,6 +142,7 @@ export async function bootstrapMain(argv: readonly string[], io: CliIo): Promise
       bundle: () => renderBundle(session!.config),
       credentials: {
         tokenSecret: session.connection.secret,
+        tenantTokenSecrets,
         ...(tls.caFile ? { caPem: readFileSync(tls.caFile, "utf8") } : {}),
       },
       installer,

@@ -26,7 +26,9 @@ export const usage = `Usage: npm run synth -- [options]
   --out <dir>                output folder (default: <repo>/dist): tenants/, apps/, cozystack/ (or cozystack-v1.6/
                              with profile cozystack-v1.6), platform.schema.json
   --bundle <file>            where the bundle goes too (default: <repo>/bundles/paas-proxmox.yaml)
-  --check                    also validate every tenant object strictly against its CRD
+  --check                    also validate every tenant object strictly against its CRD, and, when
+                             Proxmox answers (PROXMOX_* or the config's proxmox.*), that each
+                             tenant's worst case fits (stage 2's placement preflight)
   --print-default-config     print the built-in config as commented YAML and exit
   -h, --help                 show this help
 
@@ -160,12 +162,22 @@ export function parseSynthArgs(args: readonly string[], cwd: string): SynthComma
   };
 }
 
+/** A tenant whose worst case does not fit the Proxmox cluster (`--check` with Proxmox reachable). */
+export class PlacementError extends Error {
+  override readonly name = "PlacementError";
+  constructor(text: string) {
+    super(`a tenant does not fit on the Proxmox cluster: ${text}`);
+  }
+}
+
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
 export interface CliIo {
   readonly cwd: string;
+  /** The environment (PROXMOX_* for `--check`'s placement preflight). @default {} */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
 }
@@ -177,7 +189,7 @@ function summary(written: readonly string[], cwd: string, checked: boolean): str
 
 /** A message for the user: domain errors by their message, programming errors with their stack. */
 function describeError(error: unknown): string {
-  if (error instanceof ConfigError || error instanceof OutputValidationError || error instanceof PackagesError) return error.message;
+  if (error instanceof ConfigError || error instanceof OutputValidationError || error instanceof PackagesError || error instanceof PlacementError) return error.message;
   if (error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError) return String(error.stack);
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
@@ -201,6 +213,13 @@ export async function runSynth(args: readonly string[], io: CliIo): Promise<numb
   }
   try {
     const config = await loadConfig(command.configFile === undefined ? {} : { file: command.configFile });
+    if (command.check) {
+      // loaded on use: a synth without --check does not pay for the Proxmox client
+      const { placementPreflight } = await import("./synth-placement.js");
+      const placement = await placementPreflight(config, io.env ?? {});
+      if (placement.ran && !placement.ok) throw new PlacementError(placement.text);
+      io.stdout(placement.ran ? `synth: placement: ${placement.text}\n` : `synth: placement not checked (${placement.why})\n`);
+    }
     const written = await synth(config, command);
     io.stdout(summary(written, io.cwd, command.check));
     const missing = upstreamChartStatus().filter((c) => !c.vendored);

@@ -6,6 +6,7 @@ export { ConfigError, formatIssues, formatPath } from "./errors.js";
 export { checkConfigText, loadConfig, parseConfig, type LoadConfigOptions } from "./load.js";
 export { printConfig, toUserForm } from "./print.js";
 export { configJsonSchema } from "./schema.js";
-export { checkCredentials, resolveSecret, secretTextProblem, type Env } from "./secret.js";
+export { checkCredentials, resolveSecret, resolveTenantSecrets, secretTextProblem, type Env } from "./secret.js";
 export { validateConfig } from "./validate.js";
 export { formatIpv4, parseIpv4 } from "./ipv4.js";
+export { isolationIssues, tenantPool, tenantToken, vmIdsNeeded } from "./isolation.js";

@@ -20,7 +20,9 @@ import type {
   SecretSource,
   TemplateRef,
   TenantConfig,
+  TenantProxmoxConfig,
   TlsConfig,
+  VmIdRange,
 } from "./types.js";
 
 type Raw = Record<string, unknown>;
@@ -71,14 +73,14 @@ function tls(raw: Raw, issues: ConfigIssue[]): TlsConfig {
   };
 }
 
-function secret(value: unknown, issues: ConfigIssue[]): SecretSource {
+function secret(value: unknown, issues: ConfigIssue[], at: (string | number)[] = ["proxmox", "secret"]): SecretSource {
   if (value !== undefined && (value === null || typeof value !== "object")) {
-    issues.push(issue(["proxmox", "secret"], value, "must not be inline: use {env: NAME} or {file: PATH}"));
+    issues.push(issue(at, value, "must not be inline: use {env: NAME} or {file: PATH}"));
     return { env: defaults.secretEnv };
   }
   const raw = obj(value);
   if (raw.env !== undefined && raw.file !== undefined) {
-    issues.push(issue(["proxmox", "secret"], raw, "env and file are exclusive"));
+    issues.push(issue(at, raw, "env and file are exclusive"));
   }
   if (raw.file !== undefined) return { file: raw.file as string };
   return { env: (raw.env as string | undefined) ?? defaults.secretEnv };
@@ -101,6 +103,28 @@ function proxmox(raw: Raw, issues: ConfigIssue[]): ProxmoxConfig {
     bootDevice: (raw.bootDevice as string | undefined) ?? defaults.bootDevice,
     fullClone: (raw.fullClone as boolean | undefined) ?? defaults.fullClone,
     ...(raw.diskFormat !== undefined ? { diskFormat: raw.diskFormat as "raw" } : {}),
+    ...(raw.managementVmIdRange !== undefined ? { managementVmIdRange: vmIdRange(raw.managementVmIdRange) } : {}),
+  };
+}
+
+function vmIdRange(value: unknown): VmIdRange {
+  return { start: obj(value).start as number, end: obj(value).end as number };
+}
+
+function tenantProxmox(value: unknown, at: (string | number)[], issues: ConfigIssue[]): TenantProxmoxConfig | undefined {
+  if (value === undefined) return undefined;
+  const raw = obj(value);
+  if (raw.secret !== undefined && raw.tokenId === undefined) {
+    issues.push(issue([...at, "secret"], raw.secret, "only applies with tokenId (the tenant's own token)"));
+  }
+  if (raw.tokenId !== undefined && raw.secret === undefined) {
+    issues.push(issue([...at, "secret"], undefined, "is required with tokenId: say where the tenant token's secret comes from, {env: NAME} or {file: PATH}"));
+  }
+  return {
+    ...(raw.pool !== undefined ? { pool: raw.pool as string } : {}),
+    ...(raw.vmIdRange !== undefined ? { vmIdRange: vmIdRange(raw.vmIdRange) } : {}),
+    ...(raw.tokenId !== undefined ? { tokenId: raw.tokenId as string } : {}),
+    ...(raw.tokenId !== undefined && raw.secret !== undefined ? { secret: secret(raw.secret, issues, [...at, "secret"]) } : {}),
   };
 }
 
@@ -158,8 +182,9 @@ function nodeGroup(raw: Raw): NodeGroupConfig {
   };
 }
 
-function tenant(raw: Raw, net: NetworkConfig): TenantConfig {
+function tenant(raw: Raw, net: NetworkConfig, index: number, issues: ConfigIssue[]): TenantConfig {
   const name = raw.name as string;
+  const isolation = tenantProxmox(raw.proxmox, ["tenants", index, "proxmox"], issues);
   return {
     name,
     namespace: (raw.namespace as string | undefined) ?? defaultNamespace(name),
@@ -170,6 +195,7 @@ function tenant(raw: Raw, net: NetworkConfig): TenantConfig {
     addressRanges: raw.addressRanges !== undefined ? ranges(raw.addressRanges) : net.addressRanges,
     podCidr: (raw.podCidr as string | undefined) ?? defaults.podCidr,
     serviceCidr: (raw.serviceCidr as string | undefined) ?? defaults.serviceCidr,
+    ...(isolation ? { proxmox: isolation } : {}),
   };
 }
 
@@ -183,7 +209,7 @@ export function normalize(rawValue: unknown): { config: PlatformConfig; issues: 
     proxmox: proxmox(obj(raw.proxmox), issues),
     network: net,
     cozystack: cozystack(obj(raw.cozystack)),
-    tenants: list(raw.tenants).map((t) => tenant(obj(t), net)),
+    tenants: list(raw.tenants).map((t, i) => tenant(obj(t), net, i, issues)),
     ...(raw.stages === undefined ? {} : { stages: obj(raw.stages) }),
     ...(raw.cozystackV1 === undefined ? {} : { cozystackV1: normalizeCozystackV1(raw.cozystackV1) }),
   };

@@ -92,24 +92,35 @@ const template = object({
   },
 });
 
+const tokenId: Schema = {
+  type: "string",
+  maxLength: lengths.pveUserId + 1 + lengths.pveTokenName,
+  // user@realm is PVE's userid (3 to 64 characters), the realm 2 to 32, the token name 2 to 64
+  pattern: `^(?=[^!]{3,${lengths.pveUserId}}!)[^\\s:/@!=]+@[A-Za-z][A-Za-z0-9._-]{1,${lengths.pveRealm - 1}}![A-Za-z][A-Za-z0-9._-]{1,${lengths.pveTokenName - 1}}$`,
+  "x-hint": `an API token id like user@realm!name (without the secret; user@realm at most ${lengths.pveUserId} characters, realm at most ${lengths.pveRealm}, name at most ${lengths.pveTokenName})`,
+};
+
+const secretSource: Schema = object({
+  env: { type: "string", maxLength: lengths.envName, pattern: "^[A-Za-z_][A-Za-z0-9_]*$", "x-hint": "an environment variable name" },
+  file: { type: "string", minLength: 1, maxLength: lengths.path },
+});
+
+const poolId: Schema = { type: "string", maxLength: lengths.pveId, pattern: "^[A-Za-z0-9_-]+$", "x-hint": "a Proxmox pool id" };
+
+// PVE's VMIDs: 100 to 999999999
+const vmIdRange: Schema = object(
+  {
+    start: { type: "integer", minimum: 100, maximum: 999999999, description: "First VMID, inclusive." },
+    end: { type: "integer", minimum: 100, maximum: 999999999, description: "Last VMID, inclusive." },
+  },
+  ["start", "end"],
+);
+
 const proxmox = object(
   {
     url: { type: "string", maxLength: lengths.url, description: "Base URL of the Proxmox VE API, e.g. https://pve.example.com:8006 (no /api2/json)." },
-    tokenId: {
-      type: "string",
-      maxLength: lengths.pveUserId + 1 + lengths.pveTokenName,
-      // user@realm is PVE's userid (3 to 64 characters), the realm 2 to 32, the token name 2 to 64
-      pattern: `^(?=[^!]{3,${lengths.pveUserId}}!)[^\\s:/@!=]+@[A-Za-z][A-Za-z0-9._-]{1,${lengths.pveRealm - 1}}![A-Za-z][A-Za-z0-9._-]{1,${lengths.pveTokenName - 1}}$`,
-      "x-hint": `an API token id like user@realm!name (without the secret; user@realm at most ${lengths.pveUserId} characters, realm at most ${lengths.pveRealm}, name at most ${lengths.pveTokenName})`,
-      description: "API token id `user@realm!name`.",
-    },
-    secret: {
-      ...object({
-        env: { type: "string", maxLength: lengths.envName, pattern: "^[A-Za-z_][A-Za-z0-9_]*$", "x-hint": "an environment variable name" },
-        file: { type: "string", minLength: 1, maxLength: lengths.path },
-      }),
-      description: `Where the token secret comes from: {env: NAME} or {file: PATH}; never inline. Default: env ${defaults.secretEnv}.`,
-    },
+    tokenId: { ...tokenId, description: "API token id `user@realm!name`." },
+    secret: { ...secretSource, description: `Where the token secret comes from: {env: NAME} or {file: PATH}; never inline. Default: env ${defaults.secretEnv}.` },
     tls: { ...tls, description: "TLS verification: at most one of caFile, fingerprint, insecure. Default: system CAs." },
     allowedNodes: { ...nodeList, description: "Nodes VMs may be placed on." },
     template: { ...template, description: "VM template: templateId + sourceNode, or tags (+ matchPolicy). Never both." },
@@ -124,7 +135,7 @@ const proxmox = object(
     vlan: { type: "integer", minimum: 1, maximum: 4094, description: "VLAN tag on the bridge, if any." },
     diskStorage: { ...storageId, default: defaults.diskStorage, description: "Storage for VM disks (full clones)." },
     isoStorage: { ...storageId, default: defaults.isoStorage, description: "Storage with `iso` content for capmox's cloud-init ISO." },
-    pool: { type: "string", maxLength: lengths.pveId, pattern: "^[A-Za-z0-9_-]+$", "x-hint": "a Proxmox pool id", description: "Proxmox pool for created VMs." },
+    pool: { ...poolId, description: "Proxmox pool for created VMs." },
     region: { ...dnsLabel, default: defaults.region, description: "Region name for CSI/CCM topology labels." },
     bootDevice: {
       type: "string",
@@ -136,6 +147,7 @@ const proxmox = object(
     },
     fullClone: { type: "boolean", default: defaults.fullClone, description: "Full clones; linked clones take no storage or format." },
     diskFormat: { enum: ["raw", "qcow2", "vmdk"], description: "Disk format of full clones." },
+    managementVmIdRange: { ...vmIdRange, description: "VMIDs of the management cluster's own VMs: no tenant's vmIdRange may overlap them." },
   },
   ["url", "tokenId", "allowedNodes", "template"],
 );
@@ -252,6 +264,18 @@ const tenant = object(
     addressRanges: { type: "array", items: ipRange, minItems: 1, description: "This tenant's node addresses. Default: network.addressRanges." },
     podCidr: { ...cidr, default: defaults.podCidr, description: "Pod network inside the tenant cluster." },
     serviceCidr: { ...cidr, default: defaults.serviceCidr, description: "Service network inside the tenant cluster." },
+    proxmox: {
+      ...object({
+        pool: { ...poolId, description: "Proxmox pool of this tenant's VMs. Default: proxmox.pool." },
+        vmIdRange: {
+          ...vmIdRange,
+          description: "VMIDs of this tenant's VMs (capmox vmIDRange): not overlapping another tenant's or proxmox.managementVmIdRange, at least each group's maxReplicas + 1.",
+        },
+        tokenId: { ...tokenId, description: "The tenant's own privilege-separated API token. Default: proxmox.tokenId (shared: not isolated)." },
+        secret: { ...secretSource, description: "Where the tenant token's secret comes from: {env: NAME} or {file: PATH}; required with tokenId." },
+      }),
+      description: "This tenant's isolation on Proxmox: its own pool, VMID range and API token.",
+    },
   },
   ["name", "version"],
 );

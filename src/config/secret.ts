@@ -4,7 +4,8 @@
  */
 import { access, readFile, stat } from "node:fs/promises";
 import { ConfigError, issue } from "./errors.js";
-import type { ConfigIssue, ProxmoxConfig } from "./types.js";
+import { tenantToken } from "./isolation.js";
+import type { ConfigIssue, PlatformConfig, ProxmoxConfig } from "./types.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -78,4 +79,26 @@ export async function resolveSecret(p: ProxmoxConfig, env: Env): Promise<string>
     throw new ConfigError("proxmox.secret", [issue(at, p.secret.file ?? p.secret.env, problem)]);
   }
   return value.trim();
+}
+
+/**
+ * The secrets of the tenants' own tokens (`tenants[].proxmox.tokenId`), by tenant name; throws
+ * ConfigError naming each source that fails (never a secret).
+ */
+export async function resolveTenantSecrets(config: PlatformConfig, env: Env): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const issues: ConfigIssue[] = [];
+  for (const [i, tenant] of config.tenants.entries()) {
+    const token = tenantToken(config, tenant);
+    if (token.shared) continue;
+    try {
+      out[tenant.name] = await resolveSecret({ ...config.proxmox, secret: token.secret, tls: { insecure: true } }, env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // the same problems, at the tenant's field
+      issues.push(...error.issues.map((found) => ({ ...found, path: found.path.replace(/^proxmox\.secret/, `tenants[${i}].proxmox.secret`) })));
+    }
+  }
+  if (issues.length > 0) throw new ConfigError("tenants[].proxmox.secret", issues);
+  return out;
 }

@@ -71,6 +71,41 @@ export interface ProxmoxConfig {
   readonly fullClone?: boolean;
   /** Disk format of full clones; absent keeps the storage's default. */
   readonly diskFormat?: "raw" | "qcow2" | "vmdk";
+  /**
+   * VMIDs of the management cluster's own VMs (and anything else no tenant may take): no
+   * tenant's `vmIdRange` may overlap it. @default - none reserved
+   */
+  readonly managementVmIdRange?: VmIdRange;
+}
+
+/** A range of Proxmox VMIDs, both ends inclusive (capmox `vmIDRange`). */
+export interface VmIdRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * A tenant's isolation on the Proxmox side: its own pool, VMID range and API token. Without
+ * it the tenant shares the platform's pool and token and takes any free VMID, and stage 1
+ * warns that tenants are not isolated from each other.
+ */
+export interface TenantProxmoxConfig {
+  /** Proxmox resource pool of this tenant's VMs (capmox `pool`). @default proxmox.pool */
+  readonly pool?: string;
+  /**
+   * VMIDs this tenant's VMs take (capmox `vmIDRange`): never overlapping another tenant's or
+   * `proxmox.managementVmIdRange`, and at least every node group's maxReplicas plus one
+   * surge machine per group. @default - any free VMID
+   */
+  readonly vmIdRange?: VmIdRange;
+  /**
+   * The tenant's own API token `user@realm!name`, privilege-separated and limited to its
+   * pool plus what cloning needs; it goes into the tenant's credentials Secret (capmox
+   * `credentialsRef`). @default proxmox.tokenId (shared: tenants are not isolated)
+   */
+  readonly tokenId?: string;
+  /** Where the tenant token's secret comes from; required with `tokenId`. */
+  readonly secret?: SecretSource;
 }
 
 export interface IpRange {
@@ -170,6 +205,8 @@ export interface TenantConfig {
   readonly podCidr?: string;
   /** Service network inside the tenant cluster. @default "10.95.0.0/16" */
   readonly serviceCidr?: string;
+  /** Proxmox isolation of this tenant (pool, VMID range, own token). @default - shared with the platform */
+  readonly proxmox?: TenantProxmoxConfig;
 }
 
 export interface PlatformConfig {

@@ -6,6 +6,7 @@
  */
 import { getProfile, majorMinor, type VersionsProfile } from "../versions/index.js";
 import { formatPath, issue, type PathSegment } from "./errors.js";
+import { isolationIssues } from "./isolation.js";
 import { lengths } from "./limits.js";
 import { cozystackV1Issues } from "./cozystack-v1.js";
 import { contains, overlaps, parseCidr, parseIpv4, single, subnetOf, type NumericRange } from "./ipv4.js";
@@ -332,5 +333,6 @@ export function validateConfig(c: PlatformConfig): ConfigIssue[] {
   guarded(issues, (into) => checkCozystack(c.cozystack, c.network, into));
   guarded(issues, (into) => checkTenants(c, profile, into));
   guarded(issues, (into) => into.push(...cozystackV1Issues(c.profile, c.cozystackV1)));
+  guarded(issues, (into) => into.push(...isolationIssues(c)));
   return issues;
 }

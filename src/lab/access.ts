@@ -88,6 +88,17 @@ const MODELS: Readonly<Record<8 | 9, PrivilegeModel>> = {
   9: { roles: ROLES, root: new Map(ALL_PRIVILEGES.map((p) => [p, true])) },
 };
 
+/**
+ * What lets an auth id change the ACLs of a path (PVE's check_perm_modify): Permissions.Modify,
+ * or the allocation privilege of the object kind.
+ */
+function modifyPrivileges(path: string): string[] {
+  if (/^\/storage\/.+/.test(path)) return ["Permissions.Modify", "Datastore.Allocate"];
+  if (/^\/vms\/.+/.test(path)) return ["Permissions.Modify", "VM.Allocate"];
+  if (/^\/pool\/.+/.test(path)) return ["Permissions.Modify", "Pool.Allocate"];
+  return ["Permissions.Modify"];
+}
+
 /** Who made a request. */
 export interface AuthInfo {
   /** `user@realm` or `user@realm!token` (what UPIDs and permission checks use). */
@@ -181,13 +192,22 @@ export class Access {
     return granted ?? new Map();
   }
 
+  /** The pools whose ACLs reach `path`: a member VM's pool, or the pools holding a storage. */
+  private poolsOf(path: string): string[] {
+    const vm = /^\/vms\/(\d+)$/.exec(path);
+    if (vm) {
+      const pool = this.state.vms.get(Number(vm[1]))?.pool;
+      return pool === undefined ? [] : [pool];
+    }
+    const storage = /^\/storage\/([^/]+)$/.exec(path);
+    return storage ? this.state.poolsOfStorage(storage[1] ?? "") : [];
+  }
+
   private subjectPrivileges(ugid: string, path: string): PrivilegeMap {
     if (ugid === "root@pam") return MODELS[this.generation].root as PrivilegeMap; // shared, never mutated by callers
     const own = this.aclPrivileges(ugid, path);
-    // Members of a pool also get the privileges granted on /pool/<pool>.
-    const vm = /^\/vms\/(\d+)$/.exec(path);
-    const pool = vm ? this.state.vms.get(Number(vm[1]))?.pool : undefined;
-    if (pool !== undefined) {
+    // Members of a pool (VMs and storages) also get the privileges granted on /pool/<pool>.
+    for (const pool of this.poolsOf(path)) {
       for (const [p, prop] of this.aclPrivileges(ugid, `/pool/${pool}`)) own.set(p, (own.get(p) ?? false) || prop);
     }
     return own;
@@ -276,9 +296,33 @@ export class Access {
       if (!ok && !noerr) throw permissionError();
       return ok;
     }
+    if (test === "userid-param") {
+      // the realm of the user being made: Realm.AllocateUser on /access/realm/<realm>
+      const realm = String(params["userid"] ?? "").split("@")[1] ?? "";
+      return this.checkOrNot(authid, `/access/realm/${realm}`, rest as string[], false, noerr);
+    }
+    if (test === "userid-group") {
+      // the lab has no groups: the privileges on /access/groups decide, as for a user in none
+      return this.checkOrNot(authid, "/access/groups", rest[0] as string[], true, noerr);
+    }
+    if (test === "perm-modify") {
+      const path = normalizePath(String(rest[0] ?? "").replace(/\{(\w+)\}/g, (_m, name: string) => String(params[name] ?? "")));
+      return this.checkOrNot(authid, path, modifyPrivileges(path), true, noerr);
+    }
     // Other checks (userid-group, perm-modify, ...) are not modelled: only root passes them.
     if (noerr) return false;
     throw permissionError();
+  }
+
+  private checkOrNot(authid: string, path: string, privs: readonly string[], any: boolean, noerr: boolean): boolean {
+    if (noerr) return this.has(authid, path, privs, any);
+    this.check(authid, path, privs, any);
+    return true;
+  }
+
+  /** Whether the auth id may change the ACLs of `path` (PVE's check_perm_modify). */
+  mayModify(authid: string, path: string): boolean {
+    return this.has(authid, normalizePath(path), modifyPrivileges(normalizePath(path)), true);
   }
 
   /** `/access/permissions`: paths → privileges with their propagate flag (0/1). */

@@ -7,9 +7,11 @@ import { agentHandlers } from "./handlers/agent.js";
 import { clusterHandlers } from "./handlers/cluster.js";
 import { nodeHandlers } from "./handlers/nodes.js";
 import { permissionHandlers } from "./handlers/permissions.js";
+import { poolHandlers } from "./handlers/pools.js";
 import { powerHandlers } from "./handlers/power.js";
 import { qemuHandlers } from "./handlers/qemu.js";
 import { storageHandlers } from "./handlers/storage.js";
+import { userHandlers } from "./handlers/users.js";
 
 /** Every implemented endpoint. */
 export function labHandlers(): ReadonlyMap<string, Handler> {
@@ -22,6 +24,8 @@ export function labHandlers(): ReadonlyMap<string, Handler> {
       ...powerHandlers,
       ...agentHandlers,
       ...permissionHandlers,
+      ...poolHandlers,
+      ...userHandlers,
     }),
   );
 }

@@ -76,6 +76,8 @@ export interface ScenarioVm {
 export interface ScenarioPool {
   readonly id: string;
   readonly comment?: string;
+  /** Member storages (privileges on /pool/<id> reach them). @default [] */
+  readonly storages?: readonly string[];
 }
 
 /** A user (tokens belong to users). `root@pam` always exists. */
@@ -309,7 +311,7 @@ const scenarioSchema = {
         type: "object",
         additionalProperties: false,
         required: ["id"],
-        properties: { id: str, comment: { type: "string" } },
+        properties: { id: str, comment: { type: "string" }, storages: { type: "array", items: str } },
       },
     },
     users: {
@@ -437,6 +439,12 @@ function checkReferences(s: Scenario): string[] {
     }),
   );
   const pools = new Set((s.pools ?? []).map((p) => p.id));
+  const storages = new Set(s.storages.map((x) => x.id));
+  (s.pools ?? []).forEach((p, i) =>
+    (p.storages ?? []).forEach((st, j) => {
+      if (!storages.has(st)) problems.push(`scenario.pools[${i}].storages[${j}]: unknown storage ${JSON.stringify(st)}`);
+    }),
+  );
   (s.vms ?? []).forEach((vm, i) => {
     if (!nodes.has(vm.node)) problems.push(`scenario.vms[${i}].node: unknown node ${JSON.stringify(vm.node)}`);
     if (vm.pool !== undefined && !pools.has(vm.pool)) {

@@ -30,6 +30,8 @@ export interface Pipeline {
   readonly limits: LabLimits;
   /** Body bytes held by all requests together. */
   readonly budget: ByteBudget;
+  /** Where refused requests are noted (a 403 is what isolation looks like from outside). @default not noted */
+  readonly log?: (line: string) => void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -186,6 +188,8 @@ export async function handleRequest(p: Pipeline, req: IncomingMessage, res: Serv
     // The socket is null once Node detached it from a finished or destroyed exchange.
     if (res.headersSent || res.destroyed || !req.socket || req.socket.destroyed) return;
     const error = e instanceof PveError ? e : new PveError(500, (e as Error).message || String(e), { cause: e });
+    // the path only: a query string is the client's, and the lab never logs what it does not need
+    if (error.status === 403) p.log?.(`lab: 403 ${req.method ?? "?"} ${(req.url ?? "").split("?")[0]}: ${error.message.trim()}`);
     sendError(res, error);
   }
 }

@@ -189,6 +189,7 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
     handlers: labHandlers(),
     limits,
     budget: new ByteBudget(limits.maxBufferedBytes),
+    log,
   };
   const cert = options.http ? undefined : await generateCertificate();
   if (cert) state.sslFingerprint = cert.fingerprint;

@@ -85,17 +85,21 @@ export interface LabVm {
 export interface LabPool {
   readonly id: string;
   comment?: string;
+  /** Member storages (VMs name their pool themselves, `LabVm.pool`). */
+  readonly storages: Set<string>;
 }
 
 export interface LabUser {
   readonly id: string;
   enabled: boolean;
+  comment?: string;
 }
 
 export interface LabTokenState {
   readonly id: string;
   secret: string;
   privsep: boolean;
+  comment?: string;
 }
 
 export interface LabAclEntry {
@@ -218,7 +222,9 @@ export class LabState {
         enabled: s.enabled ?? true,
       });
     }
-    for (const p of scenario.pools ?? []) this.pools.set(p.id, { id: p.id, ...(p.comment === undefined ? {} : { comment: p.comment }) });
+    for (const p of scenario.pools ?? []) {
+      this.pools.set(p.id, { id: p.id, storages: new Set(p.storages ?? []), ...(p.comment === undefined ? {} : { comment: p.comment }) });
+    }
     this.users.set("root@pam", { id: "root@pam", enabled: true });
     for (const u of scenario.users ?? []) this.users.set(u.id, { id: u.id, enabled: u.enabled ?? true });
     for (const t of scenario.tokens) {
@@ -400,6 +406,11 @@ export class LabState {
         ctime: Math.floor(Date.now() / 1000) - 86400,
       });
     }
+  }
+
+  /** The pools a storage is a member of. */
+  poolsOfStorage(storage: string): string[] {
+    return [...this.pools.values()].filter((p) => p.storages.has(storage)).map((p) => p.id);
   }
 
   /** The next free VMID from `lower` on (`/cluster/nextid`). */

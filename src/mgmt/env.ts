@@ -31,6 +31,7 @@ import type { FluxBinaries } from "./flux-binaries.js";
 import { fluxCrds, startFluxStandIns, startHelmController, type FluxStandIns } from "./flux.js";
 import { cozystackApiStandInName } from "./cozystack-api-stand-in.js";
 import { sourceControllerStandInName } from "./source-controller-stand-in.js";
+import { isolateTenants } from "./tenant-access.js";
 
 export const mgmtFieldManager = "cozy-proxmox-mgmt";
 
@@ -108,8 +109,12 @@ export interface MgmtEnv {
   readonly kamaji: KamajiStandIn;
   /** The cozystack-api and source-controller stand-ins (when `fluxBinaries` was given). */
   readonly flux?: FluxStandIns;
-  /** Namespaces and credentials Secrets of the config's tenants, pointed at the lab. */
-  prepareTenants(config: PlatformConfig): Promise<void>;
+  /**
+   * Namespaces and credentials Secrets of the config's tenants, pointed at the lab; a tenant
+   * with its own token first gets its pool, user, token and ACLs in the lab (as `npm run
+   * tenant-access -- --apply` makes them). Returns those tenants' token secrets by name.
+   */
+  prepareTenants(config: PlatformConfig): Promise<Record<string, string>>;
   /** Settles when a process of the environment exits on its own. */
   readonly exited: Promise<{ readonly name: string; readonly code: number | null }>;
   stop(): Promise<void>;
@@ -181,10 +186,10 @@ function labCredentialsOf(lab: LabHandle): LabCredentials {
 }
 
 /** The config's tenants' namespaces and credentials Secrets, the Secret exactly as bootstrap writes it. */
-export function tenantObjects(config: PlatformConfig, lab: LabCredentials): KubeObject[] {
+export function tenantObjects(config: PlatformConfig, lab: LabCredentials, tenantTokenSecrets: Readonly<Record<string, string>> = {}): KubeObject[] {
   const pointed: PlatformConfig = { ...config, proxmox: { ...config.proxmox, url: lab.url, tokenId: lab.tokenId, tls: { insecure: false } } };
   const namespaces = [...new Set(config.tenants.map((t) => t.namespace))].map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
-  return [...namespaces, ...tenantCredentialSecrets({ config: pointed, tokenSecret: lab.secret, caPem: lab.caPem })];
+  return [...namespaces, ...tenantCredentialSecrets({ config: pointed, tokenSecret: lab.secret, tenantTokenSecrets, caPem: lab.caPem })];
 }
 
 export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
@@ -227,8 +232,11 @@ export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
     const standIns = ["kamaji-stand-in", ...(flux ? [cozystackApiStandInName, sourceControllerStandInName] : [])];
     for (const object of registryObjects(all, standIns)) await kube.client.apply(object, { fieldManager: mgmtFieldManager });
     const labCredentials = labCredentialsOf(lab);
-    const prepareTenants = async (config: PlatformConfig): Promise<void> => {
-      for (const object of tenantObjects(config, labCredentials)) await kube.client.apply(object, { fieldManager: mgmtFieldManager });
+    const secretsDir = join(kube.dir, "tenant-secrets");
+    const prepareTenants = async (config: PlatformConfig): Promise<Record<string, string>> => {
+      const secrets = await isolateTenants(config, labCredentials, secretsDir);
+      for (const object of tenantObjects(config, labCredentials, secrets)) await kube.client.apply(object, { fieldManager: mgmtFieldManager });
+      return secrets;
     };
     if (options.tenantsOf) await prepareTenants(options.tenantsOf);
     // Last: scripts wait for this file, so it appears only when everything is ready.

@@ -14,3 +14,4 @@ export { createProgress, renderTable, type TerminalOptions } from "./reporters/t
 export { writeReports, reportFileName, type ReportFormat } from "./reporters/write.js";
 export { driveSizeGiB, lookupTemplate, type TemplateLookup } from "./stage2/template.js";
 export { resolveConnection, ConnectionError, type Connection } from "./connection.js";
+export { checkPlacementOnly } from "./stage2/placement.js";

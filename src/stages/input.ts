@@ -37,6 +37,12 @@ export interface ManagementInput {
   readonly tokenSecret: string;
   /** PEM capmox trusts for Proxmox (`root_ca`); absent when TLS is not verified. */
   readonly caPem?: string;
+  /**
+   * Secrets of the tenants' own tokens by tenant name: the test tenant, modelled on the
+   * config's first tenant, lives in that tenant's pool and VMID range and uses its token.
+   * @default {} (the shared token)
+   */
+  readonly tenantTokenSecrets?: Readonly<Record<string, string>>;
   /** Run id (tags, names). @default a new one */
   readonly runId?: string;
 }

@@ -141,5 +141,16 @@ export function tenantValues(config: PlatformConfig, tenant: TenantConfig): Valu
     ...(tenant.addressRanges ? { network: { addressRanges: tenant.addressRanges.map((r) => ({ start: r.start, end: r.end })) } } : {}),
     clusterNetwork: { podCidr: tenant.podCidr ?? defaults.podCidr, serviceCidr: tenant.serviceCidr ?? defaults.serviceCidr },
     ...(tenant.sshAuthorizedKeys.length > 0 ? { sshAuthorizedKeys: [...tenant.sshAuthorizedKeys] } : {}),
+    ...isolationValues(tenant),
   };
+}
+
+/** The tenant's own pool and VMID range; its own token lives in its credentials Secret, not in values. */
+function isolationValues(tenant: TenantConfig): Values {
+  const own = tenant.proxmox;
+  const proxmox: Values = {
+    ...(own?.pool !== undefined ? { pool: own.pool } : {}),
+    ...(own?.vmIdRange !== undefined ? { vmIdRange: { start: own.vmIdRange.start, end: own.vmIdRange.end } } : {}),
+  };
+  return Object.keys(proxmox).length > 0 ? { proxmox } : {};
 }

@@ -13,7 +13,7 @@
  * its namespace is the one the bundle gives that release.
  */
 import { credentialsSecretName } from "../../capi/index.js";
-import type { PlatformConfig } from "../../config/index.js";
+import { tenantToken, type PlatformConfig } from "../../config/index.js";
 import { capmoxConfigSecret, ccmCredentialsSecret, csiCredentialsSecret, proxmoxCaConfigMap } from "../../cozystack/index.js";
 import type { KubeObject } from "../object.js";
 
@@ -29,6 +29,11 @@ export interface ProxmoxCredentials {
   readonly config: PlatformConfig;
   /** The API token secret (UUID), read by the CLI from the source the config names. */
   readonly tokenSecret: string;
+  /**
+   * The secrets of the tenants' own tokens (`tenants[].proxmox.tokenId`), by tenant name, read
+   * from the sources the config names. @default {} (every tenant uses the shared token)
+   */
+  readonly tenantTokenSecrets?: Readonly<Record<string, string>>;
   /** PEM CA that signed the Proxmox certificate, when the config names `proxmox.tls.caFile`. */
   readonly caPem?: string;
 }
@@ -58,24 +63,35 @@ function secret(name: string, namespace: string, data: Record<string, string>, l
 
 const proxmoxCredentialsLabel = { "platform.ionos.com/secret-type": "proxmox-credentials" };
 
-/** Per tenant cluster: capmox's credentialsRef Secret. */
+/** Every token secret the credentials hold: what a log must never show. */
+export function allTokenSecrets(c: Pick<ProxmoxCredentials, "tokenSecret" | "tenantTokenSecrets">): string[] {
+  return [c.tokenSecret, ...Object.values(c.tenantTokenSecrets ?? {})];
+}
+
+/**
+ * Per tenant cluster: capmox's credentialsRef Secret, with the tenant's own token when it has
+ * one (its CCM and CSI plugin get the same through Flux), else the shared token.
+ */
 export function tenantCredentialSecrets(c: ProxmoxCredentials): KubeObject[] {
   const p = c.config.proxmox;
-  return c.config.tenants.map((tenant) =>
-    secret(
+  return c.config.tenants.map((tenant) => {
+    const token = tenantToken(c.config, tenant);
+    const own = token.shared ? c.tokenSecret : c.tenantTokenSecrets?.[tenant.name];
+    if (own === undefined) throw new Error(`tenants.${tenant.name}.proxmox.tokenId: ${token.tokenId}: its secret was not given (tenants[].proxmox.secret)`);
+    return secret(
       credentialsSecretName(tenant.name),
       tenant.namespace,
       {
         url: proxmoxBaseUrl(p.url),
-        token: p.tokenId,
-        secret: c.tokenSecret,
+        token: token.tokenId,
+        secret: own,
         // capmox reads an absent `insecure` as insecure (its pre-v0.7 default): always say it.
         insecure: String(p.tls.insecure),
         ...(c.caPem ? { root_ca: c.caPem } : {}),
       },
       proxmoxCredentialsLabel,
-    ),
-  );
+    );
+  });
 }
 
 /** The Secrets (and CA ConfigMaps) of the installed releases that need Proxmox credentials. */

@@ -13,7 +13,7 @@ import type { KubeObject, ObjectRef } from "../object.js";
 import { describeRef } from "../object.js";
 import { conditionIs, describeCondition, waitFor } from "../wait.js";
 import { applyAll, planApply, type Change } from "./apply.js";
-import { credentialObjects, type ProxmoxCredentials } from "./credentials.js";
+import { allTokenSecrets, credentialObjects, type ProxmoxCredentials } from "./credentials.js";
 import { applyOrder, type InstallerManifest } from "./installer.js";
 import { ourPackageRefs, packagesBootstrapObjects } from "./packages.js";
 import { packageSet, type PackageSet } from "../../packages/index.js";
@@ -115,7 +115,7 @@ function describeChange(change: Change, dryRun: boolean, secretRefs: ReadonlySet
 const usesPackages = (config: PlatformConfig): boolean => config.profile === "cozystack-v1.6";
 
 export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult> {
-  const redact = redactor([input.credentials.tokenSecret]);
+  const redact = redactor(allTokenSecrets(input.credentials));
   const log = (line: string): void => input.log(redact(line));
   const { preflight, bundleText, packages } = await preflightStage(input, redact, log);
   const changes = await applyStage(input, packages ? packagesBootstrapObjects(input.config, packages, input.credentials) : bootstrapObjects(input.config, bundleText, input.credentials), redact, log);

@@ -1,9 +1,9 @@
 /**
- * Datacenter-wide endpoints: /version, /cluster/status, /cluster/resources, /cluster/nextid,
- * /pools.
+ * Datacenter-wide endpoints: /version, /cluster/status, /cluster/resources, /cluster/nextid
+ * (the pools are in pools.ts).
  */
 import type { Handler, HandlerContext } from "../context.js";
-import { businessError, paramError, PveError } from "../errors.js";
+import { businessError, paramError } from "../errors.js";
 import { nodeSummary } from "./nodes.js";
 import { storageSummary } from "./storage.js";
 import { vmResource } from "./vm-common.js";
@@ -103,38 +103,9 @@ const nextid: Handler = (ctx) => {
   return String(free);
 };
 
-function poolMembers(ctx: HandlerContext, poolid: string, type: string | undefined): Array<Record<string, unknown>> {
-  if (type !== undefined && type !== "qemu") return [];
-  return [...ctx.state.vms.values()].filter((vm) => vm.pool === poolid).map((vm) => vmResource(ctx.state, vm));
-}
-
-const pools: Handler = (ctx) => {
-  const poolid = ctx.str("poolid");
-  const list = [...ctx.state.pools.values()]
-    .filter((p) => poolid === undefined || p.id === poolid)
-    .filter((p) => ctx.access.has(ctx.auth.authid, `/pool/${p.id}`, ["Pool.Audit"]));
-  return list.map((p) => ({
-    poolid: p.id,
-    ...(p.comment === undefined ? {} : { comment: p.comment }),
-    ...(poolid === undefined ? {} : { members: poolMembers(ctx, p.id, ctx.str("type")) }),
-  }));
-};
-
-const pool: Handler = (ctx) => {
-  const poolid = ctx.need("poolid");
-  const p = ctx.state.pools.get(poolid);
-  if (!p) throw new PveError(500, `pool '${poolid}' does not exist`);
-  return {
-    ...(p.comment === undefined ? {} : { comment: p.comment }),
-    members: poolMembers(ctx, p.id, ctx.str("type")),
-  };
-};
-
 export const clusterHandlers: Record<string, Handler> = {
   "GET /version": version,
   "GET /cluster/status": clusterStatus,
   "GET /cluster/resources": clusterResources,
   "GET /cluster/nextid": nextid,
-  "GET /pools": pools,
-  "GET /pools/{poolid}": pool,
 };

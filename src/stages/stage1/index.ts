@@ -21,6 +21,7 @@ import {
   requiredPaths,
 } from "./privileges.js";
 import type { PermissionMap, PveVersion } from "../../proxmox/index.js";
+import { checkTenantIsolation } from "./tenants.js";
 
 /** The TLS probe is reused by the management commands to pin the certificate they saw. */
 export { probeTls, sameFingerprint, type TlsProbe } from "./tls.js";
@@ -239,6 +240,7 @@ export function stage1Checks(): CheckSpec<StageContext>[] {
     { id: "api.privileges.capmox", title: "token privileges for capmox", needs: ["api.auth"], run: (ctx) => checkPrivileges(ctx, "capmox") },
     { id: "api.privileges.csi", title: "token privileges for the CSI plugin", needs: ["api.auth"], run: (ctx) => checkPrivileges(ctx, "csi") },
     { id: "api.privileges.ccm", title: "token privileges for the CCM", needs: ["api.auth"], run: (ctx) => checkPrivileges(ctx, "ccm") },
+    { id: "api.tenants", title: "each tenant's own token: least privilege in its pool", needs: ["api.auth"], run: async (ctx) => checkTenantIsolation(ctx, await templateIds(ctx)) },
     { id: "api.latency", title: `API latency p95 under ${formatDuration(criteria.apiLatencyMs)}`, needs: ["api.auth"], timeout: "check.latency", run: checkLatency },
   ];
 }

@@ -1,7 +1,8 @@
 /**
  * Stage 2 — network and storage: quorum, every allowed node online, the bridge (and VLAN)
  * and both storages on every allowed node, the template where capmox will look for it and
- * fit for capmox, and the VM address ranges not used by existing guests.
+ * fit for capmox, the VM address ranges not used by existing guests, and each tenant's worst
+ * case placed as capmox would place it (placement.ts).
  */
 import type { NodeStorage } from "../../proxmox/index.js";
 import { apiFailure } from "../api-failure.js";
@@ -10,6 +11,7 @@ import { type CheckOutcome, fail, pass } from "../model.js";
 import type { CheckSpec } from "../runner.js";
 import { checkIpRanges } from "./ip-ranges.js";
 import { checkTemplateBootDisk, checkTemplateBootOrder, checkTemplateCloneTargets, checkTemplateCloudInitDrive, checkTemplateGuestAgent, checkTemplateResolves } from "./template.js";
+import { checkPlacement } from "./placement.js";
 
 /** Reused by stage 1 (the template lookup) and stage 6 (address arithmetic). */
 export { capmoxGeneration, resolveTemplateByTags } from "./template-logic.js";
@@ -198,5 +200,6 @@ export function stage2Checks(allowedNodes: readonly string[]): CheckSpec<StageCo
     { id: "template.clone-targets", title: "template can be cloned to every allowed node", needs: ["template.resolve"], run: checkTemplateCloneTargets },
     { id: "template.guest-agent", title: "template has the QEMU guest agent capmox waits for", needs: ["template.resolve"], run: checkTemplateGuestAgent },
     { id: "network.ip-ranges", title: "VM address ranges not used by existing guests", timeout: "check.ip-ranges", run: checkIpRanges },
+    { id: "tenants.placement", title: "each tenant's worst case fits: memory by capmox's scheduler, disk, VMIDs", run: checkPlacement },
   ];
 }

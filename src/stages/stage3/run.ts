@@ -123,7 +123,8 @@ export class Stage3Run {
 
   /** What capmox's credentials Secret of the test tenant is made of. */
   get credentials(): CapmoxCredentials {
-    return { tokenSecret: this.management.tokenSecret, ...(this.management.caPem ? { caPem: this.management.caPem } : {}) };
+    const own = this.#tenant.model === undefined ? undefined : this.management.tenantTokenSecrets?.[this.#tenant.model];
+    return { tokenSecret: this.management.tokenSecret, ...(own === undefined ? {} : { tenantTokenSecret: own }), ...(this.management.caPem ? { caPem: this.management.caPem } : {}) };
   }
 
   /**

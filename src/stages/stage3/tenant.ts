@@ -31,6 +31,8 @@ export interface TestTenant {
   readonly machineDeployment: string;
   /** Tags every VM of the tenant carries: capmox's `capi-<name>-s3`, the ownership and run tags. */
   readonly tags: readonly string[];
+  /** The config's tenant it is modelled on (its pool, VMID range and token, when it has its own). */
+  readonly model?: string;
 }
 
 /**
@@ -60,6 +62,7 @@ export function testTenant(config: PlatformConfig, runId: string, replicas = 1, 
     tenant,
     machineDeployment: deploymentName(name, groupName),
     tags: [machineTag(name, groupName), ...ownership],
+    ...(config.tenants[0] ? { model: config.tenants[0].name } : {}),
   };
 }
 
@@ -68,6 +71,8 @@ export interface CapmoxCredentials {
   readonly tokenSecret: string;
   /** PEM that capmox trusts for the Proxmox certificate (`root_ca`); absent with `insecure`. */
   readonly caPem?: string;
+  /** The model tenant's own token secret, when it has its own token. */
+  readonly tenantTokenSecret?: string;
 }
 
 /** Label of a test tenant's namespace: `cozy-proxmox.io/stage<N>-run=<run id>`. */
@@ -99,7 +104,12 @@ export function testTenantNamespace(t: TestTenant, credentials: CapmoxCredential
     kind: "Namespace",
     metadata: { name: t.namespace, labels: { [tenantRunLabel(t.stage)]: t.runId }, annotations: { [runHostAnnotation]: runner.host, [runPidAnnotation]: String(runner.pid) } },
   };
-  const secrets = tenantCredentialSecrets({ config: t.config, tokenSecret: credentials.tokenSecret, ...(credentials.caPem ? { caPem: credentials.caPem } : {}) });
+  const secrets = tenantCredentialSecrets({
+    config: t.config,
+    tokenSecret: credentials.tokenSecret,
+    ...(credentials.tenantTokenSecret === undefined ? {} : { tenantTokenSecrets: { [t.name]: credentials.tenantTokenSecret } }),
+    ...(credentials.caPem ? { caPem: credentials.caPem } : {}),
+  });
   return [namespace, ...secrets];
 }
 

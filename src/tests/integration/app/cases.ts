@@ -1,7 +1,7 @@
 /**
  * Platform configs for the chart ↔ constructs equivalence: each varies what the chart must
  * reproduce (template by id or tags, clone mode, storage, format, pool, VLAN, boot disk,
- * control-plane exposure, node-group sizes, labels, roles, tags, nodes, SSH keys with
+ * per-tenant pools and VMID ranges, control-plane exposure, node-group sizes, labels, roles, tags, nodes, SSH keys with
  * characters JSON encoders treat differently, address ranges, cluster networks).
  */
 import { defaultConfig, defaultNodeGroup, defaultTenant } from "../../../config/index.js";
@@ -55,6 +55,7 @@ export const equivalenceCases: readonly EquivalenceCase[] = [
             { start: "10.0.0.120", end: "10.0.0.129" },
             { start: "10.0.0.140", end: "10.0.0.140" },
           ],
+          proxmox: { pool: "tenant-alpha", vmIdRange: { start: 2000, end: 2099 } },
         },
       ],
     },
@@ -73,12 +74,14 @@ export const equivalenceCases: readonly EquivalenceCase[] = [
           podCidr: "10.244.0.0/16",
           serviceCidr: "10.96.0.0/12",
           addressRanges: [{ start: "10.0.1.10", end: "10.0.1.30" }],
+          proxmox: { vmIdRange: { start: 3000, end: 3002 } },
         },
         {
           ...defaultTenant("gamma", "v1.28.15"),
           namespace: "tenant-shared",
           nodeGroups: [{ ...defaultNodeGroup("w"), replicas: 1, minReplicas: 1, maxReplicas: 1, sockets: 4, cores: 1, memoryMiB: 2048, diskGiB: 5 }],
           addressRanges: [{ start: "10.0.2.10", end: "10.0.2.30" }],
+          proxmox: { pool: "gamma", vmIdRange: { start: 3003, end: 3004 }, tokenId: "gamma@pve!capmox", secret: { env: "GAMMA_SECRET" } },
         },
       ],
     },

@@ -205,6 +205,7 @@ describe("bad values fail naming the field", () => {
     ["KubeVirt's top-level host", { host: "demo.example.org" }, ["host", "not allowed"]],
     ["a repeated tag", { nodeGroups: { md0: { tags: ["a", "a"] } } }, ["/nodeGroups/md0/tags"]],
     ["a multi-line SSH key", { sshAuthorizedKeys: ["ssh-ed25519 AAAA\nroot"] }, ["/sshAuthorizedKeys/0"]],
+    ["a VMID range below PVE's first VMID", { proxmox: { vmIdRange: { start: 99, end: 120 } } }, ["/proxmox/vmIdRange/start"]],
   ];
   it.each(schemaCases)("schema: %s", async (_name, values, expected) => {
     const error = await render(values).then(
@@ -222,6 +223,12 @@ describe("bad values fail naming the field", () => {
     ["CPUs not a multiple of sockets", { nodeGroups: { md0: { sockets: 2, resources: { cpu: 3 } } } }, "nodeGroups.md0.resources.cpu: 3 is not a multiple of sockets (2)"],
     ["a disk format with linked clones", { proxmox: { fullClone: false, format: "raw" } }, 'proxmox.format: "raw" needs a full clone'],
     ["a name too long for a label", { nodeGroups: { "a-node-group-name-of-forty-characters-ab": {} } }, "the MachineDeployment name"],
+    ["a VMID range that ends before it starts", { proxmox: { vmIdRange: { start: 2000, end: 1999 } } }, "proxmox.vmIdRange: end 1999 must not be below start 2000"],
+    [
+      "a VMID range too small for maxReplicas plus a surge machine per group",
+      { proxmox: { vmIdRange: { start: 2000, end: 2004 } }, nodeGroups: { a: { replicas: 1, maxReplicas: 3 }, b: { replicas: 1 } } },
+      "proxmox.vmIdRange: 2000-2004 holds 5 VMIDs, the node groups need at least 6 (maxReplicas plus one surge machine per group)",
+    ],
   ];
   it.each(ruleCases)("template rule: %s", async (_name, values, expected) => {
     await expect(render(values, "kubernetes-a-rather-long-application-name")).rejects.toThrow(expected);

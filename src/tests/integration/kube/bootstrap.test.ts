@@ -279,6 +279,34 @@ describeKube("npm run bootstrap: stage 1 against Proxmox as preflight", () => {
     for (const form of secretForms) expect(wrong.output).not.toContain(form);
     expect(await env().client.get({ apiVersion: "v1", kind: "Namespace", name: "cozy-system" })).toBeUndefined();
   });
+
+  test("a tenant with its own token: refused naming its secret source when unset, else its token in its credentials Secret, never printed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bootstrap-tenant-token-"));
+    try {
+      const base = defaultConfig();
+      const config: PlatformConfig = {
+        ...base,
+        tenants: [{ ...defaultTenant("alpha", "v1.32.6"), addressRanges: base.network.addressRanges, proxmox: { pool: "cozy-alpha", tokenId: "cozy-alpha@pve!capmox", secret: { env: "ALPHA_SECRET" } } }],
+      };
+      const file = join(dir, "platform.yaml");
+      writeFileSync(file, printConfig(config));
+      const args = ["--config", file, "--kubeconfig", env().kubeconfigPath, "--skip-proxmox-checks"];
+      const unset = await runCli(args);
+      expect(unset.code).toBe(2);
+      expect(unset.output).toContain('tenants[0].proxmox.secret.env: "ALPHA_SECRET": names an environment variable that is not set');
+      expect(await env().client.get({ apiVersion: "v1", kind: "Namespace", name: "cozy-system" })).toBeUndefined();
+
+      const alphaSecret = "9a8b7c6d-1234-4e5f-8a9b-0c1d2e3f4a5b";
+      const ok = await runCli(args, { ALPHA_SECRET: alphaSecret });
+      expect(ok.code, ok.output).toBe(0);
+      expect(ok.output).not.toContain(alphaSecret);
+      const secret = await env().client.get({ apiVersion: "v1", kind: "Secret", name: credentialsSecretName("alpha"), namespace: "tenant-alpha" });
+      const data = Object.fromEntries(Object.entries((secret?.["data"] as Record<string, string>) ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
+      expect([data["token"], data["secret"]]).toEqual(["cozy-alpha@pve!capmox", alphaSecret]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /** What the CozyStack installer manifest holds, in substance (namespace, account, RBAC, the installer Deployment). */

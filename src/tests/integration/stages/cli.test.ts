@@ -87,7 +87,7 @@ describe("npm run test:stage", () => {
     const xml = await readFile(join(dir, "stages.junit.xml"), "utf8");
     expect(xml).not.toContain(lab.tokens.admin.secret);
     const report = parseJunit(xml);
-    expect(report.attributes).toMatchObject({ tests: "9", failures: "0", errors: "0", skipped: "0" });
+    expect(report.attributes).toMatchObject({ tests: "10", failures: "0", errors: "0", skipped: "0" });
     expect(report.suites[0]?.cases.map((c) => c.name.split(":")[0])).toContain("api.privileges.capmox");
   });
 

@@ -64,9 +64,10 @@ describe("stages 1 and 2 against the lab", () => {
       "api.privileges.capmox",
       "api.privileges.csi",
       "api.privileges.ccm",
+      "api.tenants",
       "api.latency",
     ]);
-    expect(s2!.cases).toHaveLength(1 + 3 * 4 + 7);
+    expect(s2!.cases).toHaveLength(1 + 3 * 4 + 8);
     // The figure is reported; how fast it is belongs to `npm run bench` (src/tests/bench/stages.bench.ts).
     expect(s1!.properties["api.latency.p95Ms"]).toMatch(/^\d+(\.\d+)?$/);
     expect(s1!.properties["api.latency.samples"]).toBe("20");

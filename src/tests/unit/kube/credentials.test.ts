@@ -39,6 +39,19 @@ describe("credential objects", () => {
     expect(caMaps[0]?.["data"]).toEqual({ "ca.crt": caPem });
   });
 
+  test("a tenant with its own token gets it in its credentials Secret; the others keep the shared one", () => {
+    const base = defaultConfig();
+    const own = { ...base.tenants[0]!, proxmox: { pool: "cozy-demo", tokenId: "cozy-demo@pve!capmox", secret: { env: "DEMO_SECRET" } } };
+    const shared = { ...base.tenants[0]!, name: "shared", namespace: "tenant-shared" };
+    const config: PlatformConfig = { ...base, tenants: [own, shared] };
+    const objects = credentialObjects({ config, tokenSecret: "s3cr3t-value", tenantTokenSecrets: { demo: "demo-s3cr3t" } }, installed.slice(0, 1));
+    expect(decode(objects[0])).toEqual({ url: base.proxmox.url, token: "cozy-demo@pve!capmox", secret: "demo-s3cr3t", insecure: "false" });
+    expect(decode(objects[1])).toEqual({ url: base.proxmox.url, token: base.proxmox.tokenId, secret: "s3cr3t-value", insecure: "false" });
+    // capmox's own Secret keeps the platform's token
+    expect(decode(objects[2])["PROXMOX_TOKEN"]).toBe(base.proxmox.tokenId);
+    expect(() => credentialObjects({ config, tokenSecret: "s3cr3t-value" }, [])).toThrow("tenants.demo.proxmox.tokenId: cozy-demo@pve!capmox: its secret was not given (tenants[].proxmox.secret)");
+  });
+
   test("proxmoxBaseUrl drops /api2/json and trailing slashes", () => {
     expect(proxmoxBaseUrl("https://pve:8006/api2/json/")).toBe("https://pve:8006");
     expect(proxmoxBaseUrl("https://pve:8006")).toBe("https://pve:8006");

@@ -62,6 +62,7 @@ function run(cluster: Cluster, cfg: PlatformConfig = config()): Promise<StageRes
     nodeNetwork: async (node) => (reach(node, `/nodes/${node}/network`), cluster.network[node] ?? []),
     nodeStorages: async (node) => (reach(node, `/nodes/${node}/storage`), cluster.storages[node] ?? []),
     clusterResources: async () => cluster.resources,
+    nodeStatus: async (node) => (reach(node, `/nodes/${node}/status`), { memory: { total: 64 * GiB, used: 8 * GiB, free: 56 * GiB }, cpuinfo: { cpus: 16 } }),
     vmStatus: async (node, vmid) => {
       reach(node, `/nodes/${node}/qemu/${vmid}/status/current`);
       const r = cluster.resources.find((x) => x.vmid === vmid && x.node === node);
@@ -89,7 +90,7 @@ describe("stage 2 on constructed states", () => {
   it("passes a healthy cluster: every check green", async () => {
     const r = await run(healthy());
     expect(r.checks.filter((c) => c.verdict !== "passed")).toEqual([]);
-    expect(r.checks).toHaveLength(1 + 3 * 4 + 7);
+    expect(r.checks).toHaveLength(1 + 3 * 4 + 8);
   });
 
   it("a cluster without quorum fails only the quorum check", async () => {

@@ -1,0 +1,154 @@
+/**
+ * `npm run tenant-access -- [--config <file>] [--apply] [--secrets-dir <dir>]`
+ *
+ * Prints, per tenant with its own token, the Proxmox steps that isolate it (pool, user,
+ * privilege-separated token, ACLs with PVE's built-in roles) as `pveum` commands. With
+ * `--apply` it performs them through the API with the administrator token given for this run
+ * only (PROXMOX_TOKEN and PROXMOX_SECRET, or the config's proxmox.tokenId and secret); each
+ * step looks first, so a second run changes nothing. A new token's secret goes only to the
+ * file the tenant's `proxmox.secret.file` names, or `<secrets-dir>/<tenant>.secret`.
+ *
+ * Exit codes: 0 done (or printed), 1 a step failed, 2 usage or config error.
+ */
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, tenantToken, type PlatformConfig } from "../config/index.js";
+import { redactor } from "../kube/bootstrap/index.js";
+import { applyPlan, pveumCommand, templateIds, tenantPlans, type StepResult, type TenantPlan } from "../tenancy/index.js";
+import { openSession, UsageError, type Session } from "./proxmox-session.js";
+import type { CliIo } from "./test-stage.js";
+
+export const tenantAccessUsage = `usage: npm run tenant-access -- [--config <file>] [--apply] [--secrets-dir <dir>]
+
+  (no flag)          print each isolated tenant's steps as pveum commands; nothing is changed
+  --apply            perform them through the Proxmox API as the administrator token
+                     (PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET, or the config's proxmox.*); idempotent
+  --secrets-dir <d>  where new token secrets go for tenants whose proxmox.secret is {env: NAME}
+                     (<d>/<tenant>.secret, mode 0600); a {file: PATH} source is written at PATH
+
+Secrets are never printed. Exit codes: 0 done, 1 a step failed, 2 usage or config error.`;
+
+interface Args {
+  readonly config?: string;
+  readonly apply: boolean;
+  readonly secretsDir?: string;
+}
+
+function parse(argv: readonly string[]): Args | "help" {
+  let values;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: {
+        config: { type: "string" },
+        apply: { type: "boolean", default: false },
+        "secrets-dir": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return "help";
+  if (values["secrets-dir"] !== undefined && !values.apply) throw new UsageError("--secrets-dir goes with --apply");
+  return {
+    ...(values.config === undefined ? {} : { config: values.config }),
+    apply: values.apply,
+    ...(values["secrets-dir"] === undefined ? {} : { secretsDir: resolve(values["secrets-dir"]) }),
+  };
+}
+
+/** Where each isolated tenant's new secret goes; a usage error before any change when one has nowhere to go. */
+function secretFiles(config: PlatformConfig, secretsDir: string | undefined): Map<string, string> {
+  const files = new Map<string, string>();
+  const homeless: string[] = [];
+  config.tenants.forEach((tenant, i) => {
+    const token = tenantToken(config, tenant);
+    if (token.shared) return;
+    if (token.secret.file !== undefined) files.set(tenant.name, token.secret.file);
+    else if (secretsDir !== undefined) files.set(tenant.name, join(secretsDir, `${tenant.name}.secret`));
+    else homeless.push(`tenants[${i}].proxmox.secret is {env: ${token.secret.env}}: give --secrets-dir <dir> (then export ${token.secret.env}="$(cat <dir>/${tenant.name}.secret)")`);
+  });
+  if (homeless.length > 0) throw new UsageError(`nowhere to write a new token's secret:\n  ${homeless.join("\n  ")}`);
+  return files;
+}
+
+function printPlan(plans: readonly TenantPlan[], templateNote: string | undefined, say: (line: string) => void): void {
+  for (const plan of plans) {
+    say(`# tenant ${plan.tenant}${plan.note ? `: ${plan.note}` : ""}`);
+    for (const step of plan.steps) say(pveumCommand(step));
+  }
+  if (templateNote) say(`# ${templateNote}`);
+}
+
+function describe(result: StepResult): string {
+  const outcome = result.outcome === "failed" ? "FAILED " : result.outcome === "created" ? "created" : "exists ";
+  return `${outcome}  ${pveumCommand(result.step)}${result.detail ? `\n         ${result.detail}` : ""}`;
+}
+
+async function apply(args: Args, io: CliIo, say: (line: string) => void): Promise<number> {
+  let session: Session;
+  let files: Map<string, string>;
+  try {
+    session = await openSession(args.config, io.env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      say(`tenant-access: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const redact = redactor(session.secrets);
+  const out = (line: string): void => say(redact(line));
+  try {
+    files = secretFiles(session.config, args.secretsDir);
+    out(session.summary);
+    const templates = await templateIds(session.config, session.api);
+    const plans = tenantPlans(session.config, templates.ids);
+    for (const plan of plans) if (plan.note) out(`tenant ${plan.tenant}: ${plan.note}`);
+    if (templates.note) out(templates.note);
+    const results = await applyPlan(plans.flatMap((p) => p.steps), { api: session.api, secretFile: (t) => files.get(t) ?? "", onStep: (r) => out(describe(r)) });
+    const failed = results.filter((r) => r.outcome === "failed").length;
+    const created = results.filter((r) => r.outcome === "created").length;
+    out(failed > 0 ? `${failed} step(s) failed; ${created} change(s) made` : created > 0 ? `done: ${created} change(s) made` : "done: nothing to change");
+    return failed > 0 ? 1 : 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      out(`tenant-access: ${error.message}`);
+      return 2;
+    }
+    out(`tenant-access: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    session.api.close();
+  }
+}
+
+export async function tenantAccessMain(argv: readonly string[], io: CliIo): Promise<number> {
+  const say = (line: string): void => void io.stdout.write(`${line}\n`);
+  let args: Args | "help";
+  try {
+    args = parse(argv);
+  } catch (error) {
+    io.stderr.write(`tenant-access: ${(error as Error).message}\n${tenantAccessUsage}\n`);
+    return 2;
+  }
+  if (args === "help") {
+    say(tenantAccessUsage);
+    return 0;
+  }
+  if (args.apply) return apply(args, io, say);
+  try {
+    const config = await loadConfig(args.config === undefined ? {} : { file: args.config });
+    const templates = await templateIds(config, undefined);
+    printPlan(tenantPlans(config, templates.ids), templates.note, say);
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`tenant-access: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
