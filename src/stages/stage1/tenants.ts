@@ -3,9 +3,8 @@
  * the CCM need in its own pool (and on the template, storages, bridge and nodes cloning
  * touches), and nothing that acts on VMs outside it: no VM privilege but auditing on /vms, on
  * another tenant's pool or on the platform's pool. Each gap and each excess is named with the
- * `pveum` command that fixes it. A tenant on the shared token is a warning when there is
- * something to be isolated from: another tenant, or the management cluster's VMs (known by
- * `proxmox.managementVmIdRange`).
+ * `pveum` command that fixes it. A tenant on the shared token is a warning, never a pass: that
+ * token reaches other tenants' VMs and the management cluster's own.
  *
  * The tenant tokens' permissions are read with the stage's own (administrator) token through
  * `GET /access/permissions?userid=<token>`, so no tenant secret is needed here.
@@ -169,16 +168,10 @@ export async function checkTenantIsolation(ctx: StageContext, templateIds: reado
   }
   const ok = findings.map((f) => f.tenant);
   const okText = ok.length > 0 ? `tenants ${ok.join(", ")}: own token, what capmox, CSI and CCM need in their pools and nothing on VMs outside them` : "";
-  // A lone tenant on the shared token has no other tenant to be isolated from; it still
-  // reaches the management cluster's VMs, which the config only knows of when it reserves their VMIDs.
-  const exposed = shared.length > 0 && (config.tenants.length > 1 || config.proxmox.managementVmIdRange !== undefined);
-  if (shared.length > 0 && !exposed) {
-    return pass(`tenant ${shared[0]?.name} uses the platform's token ${tenantToken(config, shared[0]!).tokenId}: no other tenant to isolate it from (with proxmox.managementVmIdRange set, this is a warning: the token reaches the management cluster's VMs)`, figures);
-  }
-  if (exposed) {
+  if (shared.length > 0) {
     const tokens = [...new Set(shared.map((t) => tenantToken(config, t).tokenId))].join(", ");
     return warn(
-      `tenants ${shared.map((t) => t.name).join(", ")} use the shared token ${tokens}: they are not isolated from each other or from the management cluster's VMs (a capmox mistake such as #856 can destroy any VM that token reaches)`,
+      `${shared.length === 1 ? "tenant" : "tenants"} ${shared.map((t) => t.name).join(", ")} ${shared.length === 1 ? "uses" : "use"} the shared token ${tokens}: not isolated from ${config.tenants.length > 1 ? "other tenants' VMs or " : ""}the management cluster's VMs (a capmox mistake such as #856 can destroy any VM that token reaches)`,
       "give each tenant its own pool and token (tenants[].proxmox.pool, tokenId, secret), then run npm run tenant-access -- --apply",
       okText || undefined,
       figures,

@@ -80,7 +80,9 @@ describe("npm run test:stage", () => {
     const env = { ...labEnv(lab), PATH: process.env.PATH ?? "" };
     const result = await testStage(["1", "--output", "junit", "--report-dir", dir], env);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain("Result: all checks passed");
+    // The default config's tenant shares the platform's token: a warning, never a plain pass.
+    expect(result.stdout).toContain("WARN  api.tenants");
+    expect(result.stdout).toContain("Result: all checks passed (1 warning: a reduced guarantee, see WARN above)");
     expect(result.stderr).toContain(`Proxmox ${lab.url} as root@pam!cozy, TLS pinned; config: built-in default; from the environment: PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET, PROXMOX_FINGERPRINT`);
     expect(result.stderr).not.toMatch(/\r|\u001b\[/);
     expect(`${result.stdout}${result.stderr}`).not.toContain(lab.tokens.admin.secret);
@@ -99,15 +101,16 @@ describe("npm run test:stage", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain("WARN  api.tls");
     expect(result.stdout).not.toContain("PASS  api.tls");
-    expect(result.stdout).toContain("Result: all checks passed (1 warning: a reduced guarantee, see WARN above)");
+    // Two warnings: the TLS check's, and the default tenant sharing the platform's token.
+    expect(result.stdout).toContain("Result: all checks passed (2 warnings: a reduced guarantee, see WARN above)");
     const json = JSON.parse(await readFile(join(dir, "stages.json"), "utf8")) as {
       summary: { warning: number };
       stages: { checks: { id: string; verdict: string }[] }[];
     };
-    expect(json.summary.warning).toBe(1);
+    expect(json.summary.warning).toBe(2);
     expect(json.stages[0]?.checks.find((c) => c.id === "api.tls")?.verdict).toBe("warning");
     const junit = parseJunit(await readFile(join(dir, "stages.junit.xml"), "utf8"));
-    expect(junit.suites[0]?.properties["stage.warnings"]).toBe("1");
+    expect(junit.suites[0]?.properties["stage.warnings"]).toBe("2");
     expect(junit.suites[0]?.cases.find((c) => c.name.startsWith("api.tls"))?.properties).toEqual({ verdict: "warning" });
   });
 
