@@ -8,3 +8,4 @@ export { configJsonSchema } from "./schema.js";
 export { checkCredentials, resolveSecret, secretTextProblem, type Env } from "./secret.js";
 export { validateConfig } from "./validate.js";
 export { formatIpv4, parseIpv4 } from "./ipv4.js";
+export { durationSeconds, nodeStartupTimeoutProblem } from "./duration.js";

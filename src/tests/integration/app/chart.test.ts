@@ -205,6 +205,8 @@ describe("bad values fail naming the field", () => {
     ["KubeVirt's top-level host", { host: "demo.example.org" }, ["host", "not allowed"]],
     ["a repeated tag", { nodeGroups: { md0: { tags: ["a", "a"] } } }, ["/nodeGroups/md0/tags"]],
     ["a multi-line SSH key", { sshAuthorizedKeys: ["ssh-ed25519 AAAA\nroot"] }, ["/sshAuthorizedKeys/0"]],
+    ["a health check timeout in words", { nodeGroups: { md0: { unhealthyTimeout: "5 minutes" } } }, ["/nodeGroups/md0/unhealthyTimeout"]],
+    ["maxUnhealthy as a fraction", { nodeGroups: { md0: { maxUnhealthy: "0.5" } } }, ["/nodeGroups/md0/maxUnhealthy"]],
   ];
   it.each(schemaCases)("schema: %s", async (_name, values, expected) => {
     const error = await render(values).then(
@@ -222,6 +224,7 @@ describe("bad values fail naming the field", () => {
     ["CPUs not a multiple of sockets", { nodeGroups: { md0: { sockets: 2, resources: { cpu: 3 } } } }, "nodeGroups.md0.resources.cpu: 3 is not a multiple of sockets (2)"],
     ["a disk format with linked clones", { proxmox: { fullClone: false, format: "raw" } }, 'proxmox.format: "raw" needs a full clone'],
     ["a name too long for a label", { nodeGroups: { "a-node-group-name-of-forty-characters-ab": {} } }, "the MachineDeployment name"],
+    ["a node startup timeout CAPI refuses", { nodeGroups: { md0: { nodeStartupTimeout: "0m10s" } } }, "nodeGroups.md0.nodeStartupTimeout: 0m10s must be 0 (no startup check) or at least 30s"],
   ];
   it.each(ruleCases)("template rule: %s", async (_name, values, expected) => {
     await expect(render(values, "kubernetes-a-rather-long-application-name")).rejects.toThrow(expected);

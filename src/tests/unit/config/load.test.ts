@@ -120,6 +120,9 @@ describe("validation", () => {
     ["bad label key", (c) => (c.tenants[0].nodeGroups[0].labels = { "bad key": "x" }), 'tenants[0].nodeGroups[0].labels["bad key"]', /label key/],
     ["enable and disable", (c) => Object.assign(c.cozystack, { bundleEnable: ["bootbox"], bundleDisable: ["bootbox"] }), "cozystack.bundleDisable[0]", /also in cozystack.bundleEnable/],
     ["unknown profile", (c) => (c.profile = "newest"), "profile", /one of: cozystack-v0.37, upstream/],
+    ["health check timeout no duration", (c) => (c.tenants[0].nodeGroups[0].unhealthyTimeout = "5 minutes"), "tenants[0].nodeGroups[0].unhealthyTimeout", /duration like 5m/],
+    ["node startup timeout CAPI refuses", (c) => (c.tenants[0].nodeGroups[0].nodeStartupTimeout = "10s"), "tenants[0].nodeGroups[0].nodeStartupTimeout", /at least 30s/],
+    ["maxUnhealthy above 100%", (c) => (c.tenants[0].nodeGroups[0].maxUnhealthy = "150%"), "tenants[0].nodeGroups[0].maxUnhealthy", /percentage like 40%/],
   ];
 
   it.each(cases)("reports %s", (_name, change, path, message) => {
@@ -211,6 +214,7 @@ describe("print", () => {
       c.tenants[0].controlPlane.address = "10.0.0.20";
       c.tenants[0].sshAuthorizedKeys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ me@host"];
       c.tenants[0].nodeGroups[0].labels = { "node-role.kubernetes.io/worker": "" };
+      Object.assign(c.tenants[0].nodeGroups[0], { nodeStartupTimeout: "0s", unhealthyTimeout: "1h30m", maxUnhealthy: "1" });
     });
     const c = parseConfig(text);
     expect(parseConfig(printConfig(c))).toStrictEqual(c);
