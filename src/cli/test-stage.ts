@@ -9,7 +9,6 @@ import type { EnvMap } from "../proxmox/index.js";
 import {
   type ReportFormat,
   createProgress,
-  isImplemented,
   renderTable,
   runStages,
   stageCatalog,
@@ -20,7 +19,7 @@ import { kubeconfigPathOf, managementInput } from "./management.js";
 
 export const testStageUsage = `usage: npm run test:stage -- <N|all> [--config <file>] [--kubeconfig <file>] [--tenant-kubeconfig <file>] [--output json|junit]... [--report-dir <dir>] [--keep-going]
 
-  <N|all>           stage number (${stageCatalog.map((s) => `${s.number}${s.implemented ? "" : "*"}`).join(", ")}; * = not implemented yet) or all
+  <N|all>           stage number (${stageCatalog.map((s) => s.number).join(", ")}) or all
   --config <file>   platform.yaml (default: the built-in config, which matches \`npm run lab\`)
   --kubeconfig <f>  the management cluster for stages 3, 4, 7 and 8 (default: KUBECONFIG)
   --tenant-kubeconfig <f>
@@ -91,10 +90,6 @@ function parseStageArgs(argv: readonly string[]): StageArgs | "help" {
     const n = Number(which);
     const info = stageCatalog.find((s) => s.number === n);
     if (!/^\d+$/.test(which) || !info) throw new UsageError(`stage '${which}' does not exist: use 1..${stageCatalog.length} or all`);
-    if (!isImplemented(n)) {
-      const done = stageCatalog.filter((s) => s.implemented).map((s) => s.number).join(", ");
-      throw new UsageError(`stage ${n} (${info.title}) is not implemented yet; implemented: ${done}`);
-    }
     selection = [n];
   }
   const formats = parseFormats(values.output ?? []);
@@ -142,8 +137,9 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
     () => process.exit(130),
   );
   say(session.summary);
-  const needsManagement = args.selection === "all" || args.selection.some((n) => n === 3 || n === 4 || n === 7 || n === 8);
-  const needsTenant = args.selection === "all" || args.selection.some((n) => n >= 5 && n <= 7);
+  const selected = stageCatalog.filter((s) => args.selection === "all" || args.selection.includes(s.number));
+  const needsManagement = selected.some((s) => s.needs.management);
+  const needsTenant = selected.some((s) => s.needs.tenant);
   const kubeconfig = needsManagement ? kubeconfigPathOf(args.kubeconfig, io.env) : undefined;
   let management;
   try {
@@ -158,7 +154,8 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
     session.api.close();
     return 2;
   }
-  if (needsManagement) say(kubeconfig ? `management cluster: ${kubeconfig}` : "no management cluster (--kubeconfig or KUBECONFIG): stages 3, 4 and 8 are not run");
+  const listed = (stages: readonly { number: number }[]): string => stages.map((s) => s.number).join(", ").replace(/, (\d+)$/, " and $1");
+  if (needsManagement) say(kubeconfig ? `management cluster: ${kubeconfig}` : `no management cluster (--kubeconfig or KUBECONFIG): stages ${listed(selected.filter((s) => s.needs.management))} are not run`);
   let tenant;
   if (needsTenant) {
     // Loaded only when a stage needs it: stages 1 and 2 start without it.
@@ -176,7 +173,7 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
       session.api.close();
       return 2;
     }
-    say(path ? `tenant cluster: ${path}` : "no tenant cluster (--tenant-kubeconfig or TENANT_KUBECONFIG): stages 5 to 7 are not run");
+    say(path ? `tenant cluster: ${path}` : `no tenant cluster (--tenant-kubeconfig or TENANT_KUBECONFIG): stages ${listed(selected.filter((s) => s.needs.tenant))} are not run`);
   }
   try {
     const run = await runStages(

@@ -13,7 +13,6 @@ import { describePlacement, placementProblems, type NodePlacement } from "./plac
 import { describeProxmoxMachine, type ProvisionedMachine, Stage3Run } from "./run.js";
 import { describeVm, vmExpectation, vmProblems, type VmFacts } from "./vm.js";
 
-export const STAGE3_TITLE = "VM management via Cluster API";
 export { Stage3Run, type ProvisionedMachine } from "./run.js";
 export { alive, containerImages, healthy, imageVersion, localControllers } from "./controllers.js";
 export { testTenantNamespace, type TestTenant } from "./tenant.js";

@@ -16,7 +16,6 @@ import type { CheckSpec } from "../runner.js";
 import { formatDuration } from "../timeouts.js";
 import { checkDelete, managementChecks, type ProvisionedMachine, Stage3Run, waitBudget } from "../stage3/index.js";
 
-export const STAGE4_TITLE = "Worker integration";
 /** Workers of the stage 4 test tenant. */
 export const STAGE4_WORKERS = 2;
 const uninitializedTaint = "node.cloudprovider.kubernetes.io/uninitialized";

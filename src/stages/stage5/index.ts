@@ -29,7 +29,6 @@ import {
   type VolumeHandle,
 } from "./checks.js";
 
-export const STAGE5_TITLE = "CSI storage";
 export { csiProvisioner, judgeController } from "./checks.js";
 
 /** What stage 5's checks share. */

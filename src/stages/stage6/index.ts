@@ -22,7 +22,6 @@ import { describePod, podEnded, podReadyOrEnded, podState } from "../tenant/pods
 import { allowIngress, denyAllIngress, lbPort, loadBalancer, probePod, probeTimeoutSeconds, serverPod, serverPort, testNamespace } from "../workloads/index.js";
 import { judgeCilium, judgeKubeOvn, judgeLbAddress, judgeLbAnswers, lbAddressOf, probeResult, type HostProbe, type ProbeResult } from "./checks.js";
 
-export const STAGE6_TITLE = "Network policies";
 
 /** At most this many probe pods per wanted result (each takes seconds; this bounds the pods a check creates). */
 const maxProbes = 12;

@@ -32,7 +32,6 @@ import {
   type Sample,
 } from "./checks.js";
 
-export const STAGE7_TITLE = "Monitoring";
 const testPod = "stage7-idle";
 
 export class Stage7Run {
