@@ -14,7 +14,6 @@ import { checkTemplateBootDisk, checkTemplateBootOrder, checkTemplateCloneTarget
 /** Reused by stage 1 (the template lookup) and stage 6 (address arithmetic). */
 export { capmoxGeneration, resolveTemplateByTags } from "./template-logic.js";
 export { lookupTemplate } from "./template.js";
-export { ipv4ToInt } from "./ip-logic.js";
 
 
 const GiB = 1024 ** 3;

@@ -19,9 +19,6 @@ export const requiredControllers = [
   { name: "ipam", title: "in-cluster IPAM provider", image: /\/cluster-api-ipam-in-cluster-controller:/ },
 ] as const;
 
-/** The version capmox's CRD schemas were read from (the profile's). */
-const profileCapmox = "v0.7.7";
-
 /** The environment's local controller processes, or undefined in a real cluster (no registry ConfigMap). */
 export async function localControllers(client: KubeClient): Promise<LocalController[] | undefined> {
   const map = await client.get(localControllersRef);
@@ -74,8 +71,8 @@ export function containerImages(deployment: KubeObject): string[] {
   return (spec?.template?.spec?.containers ?? []).map((c) => c.image ?? "");
 }
 
-/** `capi.controllers`. */
-export async function checkControllers(client: KubeClient): Promise<CheckOutcome> {
+/** `capi.controllers`; `profileCapmox` is the capmox version the config's profile pins. */
+export async function checkControllers(client: KubeClient, profileCapmox: string): Promise<CheckOutcome> {
   const local = await localControllers(client);
   if (!local) return deployments(client);
   const problems: string[] = [];

@@ -7,7 +7,8 @@ import type { ProxmoxApi } from "../../proxmox/index.js";
 import type { StageContext } from "../input.js";
 import { fail, pass, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
-import { criteria, formatDuration } from "../timeouts.js";
+import { criteria, formatDuration, timeLeft } from "../timeouts.js";
+import { getProfile } from "../../versions/index.js";
 import { checkControllers, checkCrds } from "./controllers.js";
 import { describePlacement, placementProblems, type NodePlacement } from "./placement.js";
 import { describeProxmoxMachine, type ProvisionedMachine, Stage3Run } from "./run.js";
@@ -54,16 +55,10 @@ async function diagnose(ctx: StageContext, run: Stage3Run, timeout: WaitTimeoutE
   );
 }
 
-/** Time left for a wait inside a check limited to `limitMs` that began at `started`, keeping some for the diagnosis. */
-export function waitBudget(limitMs: number, started: number): number {
-  const reserve = Math.min(10_000, limitMs / 5);
-  return Math.max(1_000, Math.round(limitMs - reserve - (performance.now() - started)));
-}
-
 /** Waits for `count` Provisioned Machines within the check's limit; on timeout, the diagnosis (else undefined). */
 async function provisionedOrWhyNot(ctx: StageContext, run: Stage3Run, count: number, limit: "capi.provision" | "capi.scale", started: number, signal: AbortSignal): Promise<CheckOutcome | undefined> {
   try {
-    await run.waitProvisioned(count, waitBudget(ctx.input.timeouts[limit], started), signal);
+    await run.waitProvisioned(count, timeLeft(ctx.input.timeouts[limit], started), signal);
     return undefined;
   } catch (error) {
     if (error instanceof WaitTimeoutError) return diagnose(ctx, run, error);
@@ -134,7 +129,7 @@ export async function checkDelete(ctx: StageContext, run: Stage3Run, signal: Abo
 /** The first checks of stages 3 and 4: the controllers run, their CRDs are served. */
 export function managementChecks(run: Stage3Run): CheckSpec<StageContext>[] {
   return [
-    { id: "capi.controllers", title: "Cluster API, kubeadm, capmox and IPAM controllers run", run: () => checkControllers(run.client) },
+    { id: "capi.controllers", title: "Cluster API, kubeadm, capmox and IPAM controllers run", run: (ctx) => checkControllers(run.client, getProfile(ctx.config.profile).capmox.version) },
     { id: "capi.crds", title: "CRDs served at the expected versions with contract labels", run: () => checkCrds(run.client) },
   ];
 }

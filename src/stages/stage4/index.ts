@@ -13,8 +13,8 @@ import { smbiosUuid } from "../../proxmox/index.js";
 import type { StageContext } from "../input.js";
 import { fail, pass, skip, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
-import { formatDuration } from "../timeouts.js";
-import { checkDelete, managementChecks, type ProvisionedMachine, Stage3Run, waitBudget } from "../stage3/index.js";
+import { formatDuration, timeLeft } from "../timeouts.js";
+import { checkDelete, managementChecks, type ProvisionedMachine, Stage3Run } from "../stage3/index.js";
 
 /** Workers of the stage 4 test tenant. */
 export const STAGE4_WORKERS = 2;
@@ -45,7 +45,7 @@ async function joined(ctx: StageContext, s: Stage4Run, signal: AbortSignal): Pro
   const started = performance.now();
   await s.run.apply(ctx.api);
   try {
-    s.machines = await s.run.waitProvisioned(STAGE4_WORKERS, waitBudget(ctx.input.timeouts["capi.join"], started), signal, true);
+    s.machines = await s.run.waitProvisioned(STAGE4_WORKERS, timeLeft(ctx.input.timeouts["capi.join"], started), signal, true);
   } catch (error) {
     if (error instanceof WaitTimeoutError) {
       return fail(`${error.message}`, "the VMs did not join: look at the tenant's CSRs and Nodes (kubectl --kubeconfig <tenant> get csr,nodes) and at the bootstrap token and CA pin in the KubeadmConfig's Secret; on a real VM, /var/log/cloud-init-output.log");
