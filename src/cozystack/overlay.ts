@@ -6,7 +6,7 @@
  */
 import type { PlatformConfig } from "../config/index.js";
 import { getProfile } from "../versions/index.js";
-import { overlayCharts } from "./charts/catalog.js";
+import { overlayCharts, type OverlayChartDir } from "./charts/catalog.js";
 import { capmoxChart, capmoxChartDir, capmoxConfigSecret } from "./charts/capmox.js";
 import { underDir, type ChartFiles } from "./charts/files.js";
 import { ipamChart, ipamChartDir } from "./charts/ipam.js";
@@ -63,7 +63,7 @@ function upstreamSource(pin: ChartPin, image: string, storageClasses: boolean, o
 }
 
 /** The overlay charts the bundle's releases use, in catalog order. */
-function chartsInBundle(bundleYaml: string): Set<string> {
+function chartsInBundle(bundleYaml: string): Set<OverlayChartDir> {
   // Every release counts, installed or not: enabling one later only changes the ConfigMap.
   const releases = bundleReleases(bundleYaml, { oidcEnabled: "true" });
   const used = new Set(releases.map((r) => r.chart));
@@ -172,7 +172,7 @@ export async function renderOverlay(
   if (profile.cozystack.bundleFormat !== "v0.37-bundle") {
     throw new OverlayError(`profile: ${JSON.stringify(config.profile)} targets CozyStack ${profile.cozystack.version}; the overlay is for CozyStack v0.37`);
   }
-  let needed: Set<string>;
+  let needed: Set<OverlayChartDir>;
   try {
     needed = chartsInBundle(bundleYaml);
   } catch (err) {
@@ -180,7 +180,8 @@ export async function renderOverlay(
   }
   const vendorDir = options.vendorDir ?? defaultVendorDir();
   const charts = new Map<string, { files: ChartFiles; kind: ChartOrigin }>();
-  const build: Record<string, () => { files: ChartFiles; kind: ChartOrigin }> = {
+  // One generator per chart of the catalog: the type makes the compiler check the two agree.
+  const build: Record<OverlayChartDir, () => { files: ChartFiles; kind: ChartOrigin }> = {
     [capmoxChartDir]: () => ({ files: capmoxChart(config, profile.capmox.version, vendorDir), kind: "component" }),
     [ipamChartDir]: () => ({ files: ipamChart(profile.ipamInCluster.version, vendorDir), kind: "component" }),
     [ccmChartDir]: () => {
@@ -193,11 +194,7 @@ export async function renderOverlay(
       return { files: proxmoxCsiChart(config, upstream), kind: upstream.kind };
     },
   };
-  for (const dir of needed) {
-    const make = build[dir];
-    if (!make) throw new OverlayError(`overlay chart packages/system/${dir} has no generator`);
-    charts.set(dir, make());
-  }
+  for (const dir of needed) charts.set(dir, build[dir]());
   const files = new Map<string, string | Buffer>([[bundlePath, bundleYaml]]);
   for (const [dir, chart] of charts) {
     for (const [path, content] of underDir(`packages/system/${dir}`, chart.files)) files.set(path, content);

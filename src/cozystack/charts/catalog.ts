@@ -1,12 +1,18 @@
 /**
  * The system charts the overlay adds to a CozyStack v0.37 checkout (`packages/system/<dir>`,
  * Chart.yaml `name: cozy-<dir>`): what the paas-proxmox bundle needs and CozyStack lacks.
+ * The one list of them: the overlay (overlay.ts) has a generator for each dir, which the
+ * type `OverlayChartDir` makes the compiler check.
  */
 import { definitionChartDir } from "../app/index.js";
+import { capmoxChartDir } from "./capmox.js";
+import { ipamChartDir } from "./ipam.js";
+import { ccmChartDir } from "./proxmox-ccm.js";
+import { csiChartDir } from "./proxmox-csi.js";
 
-export interface OverlayChart {
+export interface OverlayChart<Dir extends string = string> {
   /** Directory under `packages/system/`. */
-  readonly dir: string;
+  readonly dir: Dir;
   /** Chart name, `cozy-<dir>` as CozyStack's `make fix-charts` enforces. */
   readonly chart: string;
   /** Its pods need a namespace with `pod-security.kubernetes.io/enforce: privileged`. */
@@ -15,26 +21,29 @@ export interface OverlayChart {
   readonly description: string;
 }
 
-const chart = (dir: string, privileged: boolean, description: string): OverlayChart => ({
+const chart = <Dir extends string>(dir: Dir, privileged: boolean, description: string): OverlayChart<Dir> => ({
   dir,
   chart: `cozy-${dir}`,
   privileged,
   description,
 });
 
-export const overlayCharts: readonly OverlayChart[] = [
+export const overlayCharts = [
   // The CAPI operator's providers live in cozy-cluster-api, which paas-full marks privileged.
-  chart("capi-providers-infraprovider-proxmox", true, "Cluster API infrastructure provider for Proxmox VE (capmox), vendored for the CAPI operator"),
-  chart("capi-providers-ipam-in-cluster", true, "Cluster API in-cluster IPAM provider, vendored for the CAPI operator; capmox takes node addresses from its pools"),
+  chart(capmoxChartDir, true, "Cluster API infrastructure provider for Proxmox VE (capmox), vendored for the CAPI operator"),
+  chart(ipamChartDir, true, "Cluster API in-cluster IPAM provider, vendored for the CAPI operator; capmox takes node addresses from its pools"),
   // CCM runs with hostNetwork so it can initialise nodes before the pod network is up.
-  chart("proxmox-ccm", true, "Proxmox cloud controller manager (provider capmox): node providerID and topology labels"),
+  chart(ccmChartDir, true, "Proxmox cloud controller manager (provider capmox): node providerID and topology labels"),
   // The CSI node plugin is a privileged DaemonSet with hostPath mounts.
-  chart("proxmox-csi", true, "Proxmox CSI plugin: volumes on Proxmox storages, placed by topology region/zone"),
+  chart(csiChartDir, true, "Proxmox CSI plugin: volumes on Proxmox storages, placed by topology region/zone"),
   // The tenant Kubernetes app on Proxmox (src/cozystack/app): its CozystackResourceDefinition.
   chart(definitionChartDir, false, "CozystackResourceDefinition of Kubernetes (apps.cozystack.io) for tenant clusters on Proxmox VE"),
-];
+] as const;
+
+/** The directory of an overlay chart. */
+export type OverlayChartDir = (typeof overlayCharts)[number]["dir"];
 
 /** The overlay chart of a chart name, if any. */
-export function overlayChart(chartName: string): OverlayChart | undefined {
+export function overlayChart(chartName: string): OverlayChart<OverlayChartDir> | undefined {
   return overlayCharts.find((c) => c.chart === chartName);
 }
