@@ -12,8 +12,9 @@
  *    the source-controller, so a `Kubernetes` object becomes a tenant cluster (flux.ts);
  * 5. the lab as Proxmox, reached by capmox through each tenant's credentials Secret as
  *    `npm run bootstrap` writes it (TLS verified against the lab's certificate).
- * `stop()` stops everything in reverse order and removes every folder; processes also die
- * with this one (the watchdog in src/kube/env/process.ts).
+ * `stop()` stops the controllers and stand-ins at once, then the API server and the lab, and
+ * removes every folder; processes also die with this one (the watchdog in
+ * src/kube/env/process.ts), each after a short grace period.
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
@@ -187,18 +188,31 @@ export function tenantObjects(config: PlatformConfig, lab: LabCredentials): Kube
   return [...namespaces, ...tenantCredentialSecrets({ config: pointed, tokenSecret: lab.secret, caPem: lab.caPem })];
 }
 
+type Step = () => Promise<void>;
+
+/** Steps stopped at once, each to its end even when another fails. */
+function together(): { readonly add: (step: Step) => void; readonly stop: Step } {
+  const steps: Step[] = [];
+  return { add: (step) => void steps.push(step), stop: async () => void (await Promise.all(steps.splice(0).map((step) => step().catch(() => {})))) };
+}
+
 export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
   const log = options.log ?? (() => {});
-  const stack: Array<() => Promise<void>> = [];
+  // Two waves, each at once, so Ctrl-C takes about one grace period per wave: first
+  // everything that talks to the API server (the kubeconfig file, controllers, stand-ins),
+  // then the API server and the lab.
+  const servers = together();
+  const clients = together();
   const stop = async (): Promise<void> => {
-    for (const step of stack.splice(0).reverse()) await step().catch(() => {});
+    await clients.stop();
+    await servers.stop();
   };
   try {
     const lab = await startLab({ scenario: options.scenario ?? { ...defaultScenario(), timing: timingPresets["capmox"] }, port: options.labPort ?? 0, log: (line) => log(`lab: ${line}`) });
-    stack.push(() => lab.stop());
+    servers.add(() => lab.stop());
     log(`lab (Proxmox VE emulator) at ${lab.url}`);
     const kube = await startKubeEnv({ binaries: options.kubeBinaries, log, ...(options.tmpRoot ? { tmpRoot: options.tmpRoot } : {}) });
-    stack.push(() => kube.stop());
+    servers.add(() => kube.stop());
     const ports = await controllerPorts();
     const webhookCert = await issueServingCertificate(kube.servingCa, "cozy-proxmox-webhooks");
     const platform = options.platform ?? defaultConfig();
@@ -206,22 +220,21 @@ export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
     await installComponents(kube, [...managementComponents({ corePort: ports.coreWebhook, kubeadmPort: ports.kubeadmWebhook, caPem: kube.servingCa.certPem }), ...fluxObjects]);
     log("installed the CRDs and webhooks of CAPI v1.10.1 (core, kubeadm), the Kamaji provider, capmox and IPAM");
     const kcm = await startKubeControllerManager(kube, options.kubeBinaries.kubeControllerManager);
-    stack.push(() => kcm.process.stop());
+    clients.add(() => kcm.process.stop());
     const controllers = await startControllers({ binaries: options.controllerBinaries, dir: kube.dir, kubeconfigPath: kube.kubeconfigPath, ports, webhookCert });
-    // Together: each may take its grace period to shut down.
-    stack.push(async () => void (await Promise.all(controllers.map((c) => c.process.stop()))));
+    for (const c of controllers) clients.add(() => c.process.stop());
     const helm = options.fluxBinaries ? [await startHelmController(options.fluxBinaries.helmController, kube.dir, kube.kubeconfigPath)] : [];
-    stack.push(async () => void (await Promise.all(helm.map((c) => c.process.stop()))));
+    for (const c of helm) clients.add(() => c.process.stop());
     const all = [kcm, ...controllers, ...helm];
     await waitHealthy(all, options.startTimeoutMs ?? 120_000);
     log(`controllers healthy: ${all.map((c) => `${c.name} ${c.version}`).join(", ")}`);
     const kamaji = new KamajiStandIn({ client: kube.client, binaries: options.kubeBinaries, log, ...(options.tmpRoot ? { tmpRoot: options.tmpRoot } : {}) });
     kamaji.start();
-    stack.push(() => kamaji.stop());
+    clients.add(() => kamaji.stop());
     let flux: FluxStandIns | undefined;
     if (options.fluxBinaries) {
       flux = await startFluxStandIns(kube.client, platform, log, options.tmpRoot);
-      stack.push(() => flux?.stop() ?? Promise.resolve());
+      clients.add(() => flux?.stop() ?? Promise.resolve());
       log(`Flux: helm-controller ${options.fluxBinaries.helmController.version}, ${sourceControllerStandInName} at ${flux.source.url}, ${cozystackApiStandInName}`);
     }
     const standIns = ["kamaji-stand-in", ...(flux ? [cozystackApiStandInName, sourceControllerStandInName] : [])];
@@ -235,7 +248,7 @@ export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
     const kubeconfigPath = options.kubeconfigPath;
     if (kubeconfigPath) {
       writeKubeconfig(kubeconfigPath, readFileSync(kube.kubeconfigPath, "utf8"));
-      stack.push(async () => rmSync(kubeconfigPath, { force: true }));
+      clients.add(async () => rmSync(kubeconfigPath, { force: true }));
     }
     const exited = Promise.race([kube.exited, ...all.map((c) => c.process.exited.then((code) => ({ name: c.name, code })))]);
     return {

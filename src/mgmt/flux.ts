@@ -55,7 +55,8 @@ export async function startHelmController(binary: FluxBinaries["helmController"]
       `--health-addr=127.0.0.1:${healthPort}`,
       "--enable-leader-election=false",
       "--requeue-dependency=5s",
-      "--graceful-shutdown-timeout=10s",
+      // Within the watchdog's grace period (ServerProcess): the environment is thrown away.
+      "--graceful-shutdown-timeout=1s",
       "--log-encoding=console",
     ],
     logFile,
@@ -85,9 +86,6 @@ export async function startFluxStandIns(client: KubeClient, config: PlatformConf
   return {
     source,
     cozystackApi,
-    stop: async () => {
-      await cozystackApi.stop();
-      await source.stop();
-    },
+    stop: async () => void (await Promise.all([cozystackApi.stop(), source.stop()])),
   };
 }
