@@ -179,7 +179,7 @@ const clone: Handler = (ctx) => {
     execs: new Map(),
     ...(pool === undefined ? {} : { pool }),
   };
-  ctx.state.vms.set(newid, created);
+  ctx.state.addVm(created);
 
   const log = disks.map((d) => `create ${full ? "full" : "linked"} clone of drive ${d.key} (${d.volid})`);
   return ctx.startTask({
@@ -215,7 +215,7 @@ const clone: Handler = (ctx) => {
       return lines;
     },
     onError: () => {
-      ctx.state.vms.delete(newid);
+      ctx.state.removeVm(newid);
       for (const v of ctx.state.volumes.filter((x) => x.vmid === newid)) ctx.state.removeVolume(v);
     },
   });
@@ -275,7 +275,7 @@ const destroy: Handler = (ctx) => {
     work: () => {
       const { lock: _lock, ...config } = vm.config;
       const lines = freeVmVolumes(ctx.state, vm.vmid, node, config, unreferenced);
-      ctx.state.vms.delete(vm.vmid);
+      ctx.state.removeVm(vm.vmid);
       ctx.state.acl = ctx.state.acl.filter((e) => e.path !== `/vms/${vm.vmid}`);
       return lines;
     },

@@ -111,8 +111,9 @@ describeMgmt("stage 4 and healing against the real controllers and the lab", () 
   test("a new VM shape rolls the Machines one by one, never more than maxSurge (1) extra VM", async () => {
     const base = healingConfig(env());
     const bigger: PlatformConfig = { ...base, tenants: base.tenants.map((t) => ({ ...t, nodeGroups: t.nodeGroups.map((g) => ({ ...g, memoryMiB: 6144 })) })) };
+    // Told of every VM the moment it is created, however short-lived.
     let most = createdVms(env()).length;
-    const watcher = setInterval(() => (most = Math.max(most, createdVms(env()).length)), 20);
+    const unsubscribe = env().lab.state.onVmEvent((e) => void (e.type === "created" && (most = Math.max(most, createdVms(env()).length))));
     try {
       await applyDemo(env(), bigger);
       await machines(env(), (items) => items.length === 2 && items.every(running) && items.every((m) => ((m["spec"] as { infrastructureRef: { name: string } }).infrastructureRef.name ?? "").length > 0), 60_000);
@@ -120,7 +121,7 @@ describeMgmt("stage 4 and healing against the real controllers and the lab", () 
       await waitForList(env().kube.client, "infrastructure.cluster.x-k8s.io/v1alpha1", "ProxmoxMachine", { namespace: "tenant-demo" }, (items) => items.length === 2 && items.every((p) => p.metadata.annotations?.["cluster.x-k8s.io/cloned-from-name"] === template.metadata.name), { timeoutMs: 600_000, describe: (items) => items.map((p) => `${p.metadata.name} from ${p.metadata.annotations?.["cluster.x-k8s.io/cloned-from-name"]}`).join(", ") });
       await machines(env(), (items) => items.length === 2 && items.every(running), 600_000);
     } finally {
-      clearInterval(watcher);
+      unsubscribe();
     }
     expect(most).toBeLessThanOrEqual(3);
     const vms = createdVms(env());

@@ -106,23 +106,23 @@ describeMgmt("stage 8: a tenant by its Kubernetes object, through Flux's real he
   test("interrupted while the VMs join: the cleanup deletes the tenant by its object and no VM or ISO is left", async () => {
     const controller = new AbortController();
     let vmsAtAbort = 0;
-    let watcher: ReturnType<typeof setInterval> | undefined;
-    // Ctrl-C once capmox has made a VM: the cleanup then races the clones and joins still under way.
+    let unsubscribe = (): void => {};
+    // Ctrl-C once capmox has made a VM (the lab tells): the cleanup then races the clones and joins still under way.
     const onEvent = (event: RunEvent): void => {
       if (event.type !== "check-start" || event.id !== "lifecycle.nodes") return;
-      watcher = setInterval(() => {
+      unsubscribe = env().lab.state.onVmEvent((e) => {
+        if (e.type !== "created") return;
         vmsAtAbort = createdVms(env()).length;
-        if (vmsAtAbort > 0) {
-          clearInterval(watcher);
-          controller.abort(new Error("SIGINT"));
-        }
-      }, 20);
+        unsubscribe();
+        // Not inside the lab's clone handler, which is telling us.
+        queueMicrotask(() => controller.abort(new Error("SIGINT")));
+      });
     };
     let result: StageResult;
     try {
       result = await stage8(env(), { signal: controller.signal, onEvent });
     } finally {
-      clearInterval(watcher);
+      unsubscribe();
     }
     expect(vmsAtAbort).toBeGreaterThan(0);
     expect(check(result, "lifecycle.create")?.verdict).toBe("passed");
