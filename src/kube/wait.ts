@@ -7,7 +7,7 @@ import type { KubeClient } from "./client.js";
 import { WaitTimeoutError } from "./errors.js";
 import { listAndWatch } from "./list-watch.js";
 import type { KubeObject, ObjectRef } from "./object.js";
-import { describeRef, refKey } from "./object.js";
+import { describeRef, objectKey, refKey } from "./object.js";
 
 /** True when the object (undefined: it does not exist) is in the wanted state. */
 export type Predicate = (object: KubeObject | undefined) => boolean;
@@ -128,13 +128,12 @@ async function watchGroup(
   // One namespace: watch only there (RBAC-friendly); several: watch cluster-wide.
   const namespace = namespaces.size === 1 ? [...namespaces][0] || undefined : undefined;
   const byKey = new Map(group.map((t) => [`${t.ref.namespace ?? ""}/${t.ref.name}`, t]));
-  const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
   const listed = (items: readonly KubeObject[]): void => {
-    const present = new Map(items.map((o) => [keyOf(o), o]));
+    const present = new Map(items.map((o) => [objectKey(o), o]));
     for (const [key, t] of byKey) observe(t, present.get(key));
   };
   const changed = (object: KubeObject, deleted: boolean): void => {
-    const t = byKey.get(keyOf(object));
+    const t = byKey.get(objectKey(object));
     if (t) observe(t, deleted ? undefined : object);
   };
   await listAndWatch(client, apiVersion, kind, namespace ? { namespace } : {}, { listed, changed }, { signal: stop, watchSeconds });

@@ -28,6 +28,8 @@ import type { ControllerBinaries } from "./binaries.js";
 import { managementComponents } from "./components.js";
 import { controllerPorts, startControllers, waitHealthy, type RunningController } from "./controllers.js";
 import { KamajiStandIn } from "./kamaji-stand-in.js";
+import { attachKubeletStandIns } from "./kubelet/index.js";
+import { localControllersObjects } from "../stages/local-controllers.js";
 import type { FluxBinaries } from "./flux-binaries.js";
 import { fluxCrds, startFluxStandIns, startHelmController, type FluxStandIns } from "./flux.js";
 import { cozystackApiStandInName } from "./cozystack-api-stand-in.js";
@@ -35,38 +37,12 @@ import { sourceControllerStandInName } from "./source-controller-stand-in.js";
 
 export const mgmtFieldManager = "cozy-proxmox-mgmt";
 
-/**
- * Where the environment lists its local controller processes, for stage 3 (a real cluster
- * has Deployments instead): ConfigMap `cozy-proxmox-env/local-controllers`, key
- * `controllers.json`, an array of `LocalController`.
- */
-export const localControllersRef = { apiVersion: "v1", kind: "ConfigMap", namespace: "cozy-proxmox-env", name: "local-controllers" } as const;
-
-/** One local controller process as the registry lists it. */
-export interface LocalController {
-  readonly name: string;
-  readonly version: string;
-  readonly pid?: number;
-  /** Plain-HTTP health endpoint on 127.0.0.1 (absent for in-process stand-ins). */
-  readonly healthUrl?: string;
-  /** True for a stand-in of ours (not the real component). */
-  readonly standIn?: boolean;
-}
-
+/** Stages 3, 4 and 8 find the local processes in the registry they define (src/stages/local-controllers.ts). */
 function registryObjects(controllers: readonly RunningController[], standIns: readonly string[]): KubeObject[] {
-  const entries: LocalController[] = [
+  return localControllersObjects([
     ...controllers.map((c) => ({ name: c.name, version: c.version, ...(c.process.pid ? { pid: c.process.pid } : {}), healthUrl: c.healthUrl })),
     ...standIns.map((name) => ({ name, version: "stand-in", pid: process.pid, standIn: true })),
-  ];
-  return [
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: localControllersRef.namespace } },
-    {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: localControllersRef.name, namespace: localControllersRef.namespace },
-      data: { "controllers.json": JSON.stringify(entries, null, 2) },
-    },
-  ];
+  ]);
 }
 
 export interface MgmtEnvOptions {
@@ -104,6 +80,8 @@ export interface MgmtEnv {
   readonly kube: KubeEnv;
   readonly lab: LabHandle;
   readonly labCredentials: LabCredentials;
+  /** What the kubelet stand-ins did (the last 1,000 lines): Nodes registered, and why a VM never joined. */
+  readonly kubeletLog: readonly string[];
   /** The four controllers and kube-controller-manager, with their logs and health endpoints. */
   readonly controllers: readonly RunningController[];
   readonly kamaji: KamajiStandIn;
@@ -211,6 +189,13 @@ export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
     const lab = await startLab({ scenario: options.scenario ?? { ...defaultScenario(), timing: timingPresets["capmox"] }, port: options.labPort ?? 0, log: (line) => log(`lab: ${line}`) });
     servers.add(() => lab.stop());
     log(`lab (Proxmox VE emulator) at ${lab.url}`);
+    const kubeletLog: string[] = [];
+    const detachKubelets = attachKubeletStandIns(lab.state, (line) => {
+      kubeletLog.push(line);
+      if (kubeletLog.length > 1000) kubeletLog.shift();
+      log(line);
+    });
+    clients.add(async () => detachKubelets());
     const kube = await startKubeEnv({ binaries: options.kubeBinaries, log, ...(options.tmpRoot ? { tmpRoot: options.tmpRoot } : {}) });
     servers.add(() => kube.stop());
     const ports = await controllerPorts();
@@ -255,6 +240,7 @@ export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
       kube,
       lab,
       labCredentials,
+      kubeletLog,
       controllers: all,
       kamaji,
       ...(flux ? { flux } : {}),

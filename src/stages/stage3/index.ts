@@ -15,7 +15,8 @@ import { describeProxmoxMachine, type ProvisionedMachine, Stage3Run } from "./ru
 import { describeVm, vmExpectation, vmProblems, type VmFacts } from "./vm.js";
 
 export { Stage3Run, type ProvisionedMachine } from "./run.js";
-export { alive, containerImages, healthy, imageVersion, localControllers } from "./controllers.js";
+export { alive, containerImages, healthy, imageVersion } from "./controllers.js";
+export { localControllers } from "../local-controllers.js";
 export { testTenantNamespace, type TestTenant } from "./tenant.js";
 
 const guestAgentCause =

@@ -8,7 +8,7 @@
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import { conditionIs, KubeClient, type KubeObject, WaitTimeoutError } from "../../kube/index.js";
-import { localControllersRef } from "../../mgmt/index.js";
+import { localControllersRef } from "../local-controllers.js";
 import { smbiosUuid } from "../../proxmox/index.js";
 import type { StageContext } from "../input.js";
 import { fail, pass, skip, type CheckOutcome } from "../model.js";
@@ -88,7 +88,7 @@ async function nodesMatch(ctx: StageContext, s: Stage4Run): Promise<CheckOutcome
   if (problems.length > 0) return fail(problems.join("; "), "compare the KubeadmConfigTemplate synth generated (provider-id, node name) with what the kubelet registered");
   // The lab's VMs have no kubelet of their own: say so when their Nodes came from its stand-in.
   const standIn = [...s.nodes.values()].some((n) => /kubelet stand-in/.test((n["status"] as { nodeInfo?: { osImage?: string } } | undefined)?.nodeInfo?.osImage ?? ""));
-  return pass(`${s.machines.length} Nodes Ready in the tenant cluster, each with its VM's providerID and kubelet ${s.run.tenant.tenant.version}${standIn ? " (registered by the lab's kubelet stand-in)" : ""}`);
+  return pass(`${s.machines.length} Nodes Ready in the tenant cluster, each with its VM's providerID and kubelet ${s.run.tenant.tenant.version}${standIn ? " (registered by the environment's kubelet stand-in)" : ""}`);
 }
 
 async function ccmTaint(_ctx: StageContext, s: Stage4Run): Promise<CheckOutcome> {

@@ -13,7 +13,7 @@ import { expect, test } from "vitest";
 import { renderTenants } from "../../../capi/index.js";
 import { defaultConfig } from "../../../config/index.js";
 import { clientFromKubeconfig, waitForList, type KubeClient } from "../../../kube/index.js";
-import { localControllersRef, type LocalController } from "../../../mgmt/index.js";
+import { localControllersRef, type LocalController } from "../../../stages/local-controllers.js";
 import { repoRoot } from "../../../paths.js";
 import { createProxmoxClient } from "../../../proxmox/index.js";
 import { kubectlPath } from "../../../tools/helm.js";

@@ -1,9 +1,11 @@
 /**
- * The lab's kubelet stand-ins (kubelet.ts): one per running VM whose cloud-init ISO (ide0,
- * as capmox attaches it) carries a kubeadm join. Started when the VM starts, stopped when
- * it stops, is destroyed, or the lab stops. Nothing else in the project creates Nodes.
+ * The management environment's kubelet stand-ins (kubelet.ts): there is no VM to run a
+ * kubelet in, so one runs here per running lab VM whose cloud-init ISO (ide0, as capmox
+ * attaches it) carries a kubeadm join. Told by the lab's VM events: started when the VM
+ * starts, stopped when it stops, hangs or is destroyed, or the environment stops. Nothing
+ * else in the project creates Nodes.
  */
-import type { LabState, LabVm, VmEvent } from "../state.js";
+import type { LabState, LabVm, VmEvent } from "../../lab/index.js";
 import { readSeed } from "./cloud-init.js";
 import { joinOf, runKubelet, type KubeletVm } from "./kubelet.js";
 
