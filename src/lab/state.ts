@@ -285,7 +285,6 @@ export class LabState {
     }
   }
 
-  /** A fresh worker pid (also used for running VMs). */
   private readonly vmListeners = new Set<(event: VmEvent) => void>();
 
   /** Tells `listener` every VM event from now on (tests, the kubelet stand-in); returns the unsubscribe. */
@@ -349,6 +348,7 @@ export class LabState {
     vm.execs.clear();
   }
 
+  /** A fresh worker pid (also used for running VMs). */
   nextPid(): number {
     this.pidCounter += 1 + Math.floor(this.random() * 16);
     return this.pidCounter;
