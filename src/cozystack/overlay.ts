@@ -6,7 +6,7 @@
  */
 import type { PlatformConfig } from "../config/index.js";
 import { getProfile } from "../versions/index.js";
-import { overlayCharts, type OverlayChartDir } from "./charts/catalog.js";
+import { overlayCharts, type OverlayChartDir } from "../bundles/overlay-charts.js";
 import { capmoxChart, capmoxChartDir, capmoxConfigSecret } from "./charts/capmox.js";
 import { underDir, type ChartFiles } from "./charts/files.js";
 import { ipamChart, ipamChartDir } from "./charts/ipam.js";
@@ -17,7 +17,6 @@ import type { UpstreamSource } from "./charts/upstream-wrapper.js";
 import { definitionChartDir, renderAppFiles, resourceDefinitionChart } from "./app/index.js";
 import { bundleName, cozystackConfigMapData, cozystackConfigMapYaml } from "./configmap.js";
 import { patchPath, renderPatch } from "./patch.js";
-// bundles/index.ts imports the overlay chart catalog from cozystack/index.ts: the bundle model is read directly so the two folders do not import each other in a cycle.
 import { bundleReleases } from "../bundles/model.js";
 import { ccmChartPin, chartPins, csiChartPin, type ChartPin } from "./artifacts/pins.js";
 import { chartLockPath, defaultVendorDir, readChartLock, readVendoredChart } from "./artifacts/store.js";

@@ -1,14 +1,14 @@
 /**
- * The system charts the overlay adds to a CozyStack v0.37 checkout (`packages/system/<dir>`,
- * Chart.yaml `name: cozy-<dir>`): what the paas-proxmox bundle needs and CozyStack lacks.
- * The one list of them: the overlay (overlay.ts) has a generator for each dir, which the
- * type `OverlayChartDir` makes the compiler check.
+ * The system charts the paas-proxmox bundle needs and CozyStack lacks, which the overlay
+ * adds to a CozyStack v0.37 checkout (`packages/system/<dir>`, Chart.yaml `name: cozy-<dir>`).
+ * The one list of them, owned by the bundle that installs them: src/cozystack/overlay.ts has
+ * a generator for each dir, which the type `OverlayChartDir` makes the compiler check.
  */
-import { definitionChartDir } from "../app/index.js";
-import { capmoxChartDir } from "./capmox.js";
-import { ipamChartDir } from "./ipam.js";
-import { ccmChartDir } from "./proxmox-ccm.js";
-import { csiChartDir } from "./proxmox-csi.js";
+
+/** The system chart with the tenant app's CozystackResourceDefinition (src/cozystack/app). */
+export const definitionChartDir = "kubernetes-proxmox-rd";
+/** Namespace of its bundle release (CozyStack's resource definitions live in cozy-system). */
+export const definitionNamespace = "cozy-system";
 
 export interface OverlayChart<Dir extends string = string> {
   /** Directory under `packages/system/`. */
@@ -30,12 +30,12 @@ const chart = <Dir extends string>(dir: Dir, privileged: boolean, description: s
 
 export const overlayCharts = [
   // The CAPI operator's providers live in cozy-cluster-api, which paas-full marks privileged.
-  chart(capmoxChartDir, true, "Cluster API infrastructure provider for Proxmox VE (capmox), vendored for the CAPI operator"),
-  chart(ipamChartDir, true, "Cluster API in-cluster IPAM provider, vendored for the CAPI operator; capmox takes node addresses from its pools"),
+  chart("capi-providers-infraprovider-proxmox", true, "Cluster API infrastructure provider for Proxmox VE (capmox), vendored for the CAPI operator"),
+  chart("capi-providers-ipam-in-cluster", true, "Cluster API in-cluster IPAM provider, vendored for the CAPI operator; capmox takes node addresses from its pools"),
   // CCM runs with hostNetwork so it can initialise nodes before the pod network is up.
-  chart(ccmChartDir, true, "Proxmox cloud controller manager (provider capmox): node providerID and topology labels"),
+  chart("proxmox-ccm", true, "Proxmox cloud controller manager (provider capmox): node providerID and topology labels"),
   // The CSI node plugin is a privileged DaemonSet with hostPath mounts.
-  chart(csiChartDir, true, "Proxmox CSI plugin: volumes on Proxmox storages, placed by topology region/zone"),
+  chart("proxmox-csi", true, "Proxmox CSI plugin: volumes on Proxmox storages, placed by topology region/zone"),
   // The tenant Kubernetes app on Proxmox (src/cozystack/app): its CozystackResourceDefinition.
   chart(definitionChartDir, false, "CozystackResourceDefinition of Kubernetes (apps.cozystack.io) for tenant clusters on Proxmox VE"),
 ] as const;
