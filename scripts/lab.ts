@@ -93,7 +93,7 @@ scenario = {
 };
 
 try {
-  // its log (VMs cloned, started, destroyed; kubelet stand-ins joining) goes to stderr, the export lines to stdout
+  // its log (VMs cloned, started, destroyed) goes to stderr, the export lines to stdout
   const lab = await startLab({ http: args.http, port, scenario, log: (line) => process.stderr.write(`lab: ${line}\n`), ...(taskDurationMs === undefined ? {} : { taskDurationMs }) });
   const { admin, readonly } = lab.tokens;
   // The lab's own throwaway credentials: printing them is the point of this command.

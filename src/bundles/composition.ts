@@ -4,8 +4,7 @@
  * bootstrap and Kamaji control-plane providers) and the Proxmox CSI plugin and CCM.
  */
 import { parse } from "yaml";
-import { overlayCharts } from "../cozystack/index.js";
-import { definitionRelease, definitionReleaseAfter } from "../cozystack/app/index.js";
+import { definitionChartDir, definitionNamespace, overlayCharts } from "./overlay-charts.js";
 import { emitRelease } from "./emit.js";
 import { BundleError, type Release } from "./release.js";
 import type { BundleEntry, BundleSource } from "./source.js";
@@ -37,6 +36,17 @@ interface Addition {
   /** The new entry goes right after this paas-full release (or its replacement). */
   readonly after: string;
 }
+
+
+/** The bundle release of the tenant app's resource-definition chart. */
+export const definitionRelease = {
+  name: definitionChartDir,
+  chartDir: definitionChartDir,
+  namespace: definitionNamespace,
+  privileged: false,
+  optional: false,
+  dependsOn: ["cilium", "kubeovn", "cozystack-api", "cozystack-controller", "cozystack-resource-definition-crd"],
+};
 
 const additions: readonly Addition[] = [
   {
@@ -85,8 +95,10 @@ const additions: readonly Addition[] = [
       dependsOn: ["cilium", "kubeovn", "proxmox-ccm"],
     },
   },
-  // The tenant Kubernetes app on Proxmox (src/cozystack/app): its CozystackResourceDefinition.
-  { after: definitionReleaseAfter, release: definitionRelease },
+  // The tenant Kubernetes app on Proxmox (src/cozystack/app): its CozystackResourceDefinition,
+  // installed like CozyStack's own resource definitions: after the CRD and after cozystack-api
+  // and -controller, which restart on a new definition so the kind appears.
+  { after: "cozystack-resource-definitions", release: definitionRelease },
 ];
 
 /** The typed release of an addition; its chart must be one of the overlay's. */

@@ -4,7 +4,7 @@
  * platform chart will read it before anyone writes it.
  */
 import type { PlatformConfig } from "../config/index.js";
-import { overlayCharts } from "../cozystack/index.js";
+import { overlayCharts } from "./overlay-charts.js";
 import { getProfile } from "../versions/index.js";
 import { checkReleases, settingsProblems, type ChartFacts } from "./checks.js";
 import { composePaasProxmox, removedReleases } from "./composition.js";

@@ -3,6 +3,7 @@
  * when too many are unhealthy at once: then the cause is not the VMs.
  */
 import { Construct } from "constructs";
+import { durationSeconds, nodeStartupTimeoutProblem } from "../config/index.js";
 import type { ApiVersions } from "../versions/index.js";
 import { requireApi } from "./api.js";
 import * as v1beta1 from "./imports/capi-v1.12.9-v1beta1-cluster.x-k8s.io.js";
@@ -36,10 +37,14 @@ export function defaultMaxUnhealthy(minReplicas: number): string {
   return `${Math.max(40, Math.ceil(100 / minReplicas))}%`;
 }
 
-const duration = /^(\d+h)?(\d+m)?(\d+s)?$/;
-
 function requireDuration(field: string, value: string): string {
-  if (value === "" || !duration.test(value)) throw new ConstructPropError("MachineHealthCheck", field, value, "must be a duration like 5m or 300s");
+  if (durationSeconds(value) === undefined) throw new ConstructPropError("MachineHealthCheck", field, value, "must be a duration like 5m or 300s");
+  return value;
+}
+
+function requireStartupTimeout(value: string): string {
+  const problem = nodeStartupTimeoutProblem(value);
+  if (problem !== undefined) throw new ConstructPropError("MachineHealthCheck", "nodeStartupTimeout", value, problem);
   return value;
 }
 
@@ -63,7 +68,7 @@ export class MachineHealthCheck extends Construct {
         maxUnhealthy: maxUnhealthy.endsWith("%")
           ? v1beta1.MachineHealthCheckSpecMaxUnhealthy.fromString(maxUnhealthy)
           : v1beta1.MachineHealthCheckSpecMaxUnhealthy.fromNumber(Number(maxUnhealthy)),
-        nodeStartupTimeout: requireDuration("nodeStartupTimeout", props.nodeStartupTimeout ?? "20m"),
+        nodeStartupTimeout: requireStartupTimeout(props.nodeStartupTimeout ?? "20m"),
       },
     });
   }

@@ -93,6 +93,16 @@ export class NodeGroup extends Construct {
       machineLabels: labels.machine,
       capacity: { cpu: group.sockets * group.cores, memoryMiB: group.memoryMiB },
     });
-    new MachineHealthCheck(this, "HealthCheck", { name, namespace, clusterName, apiVersions, deploymentName: name, minReplicas: group.minReplicas });
+    new MachineHealthCheck(this, "HealthCheck", {
+      name,
+      namespace,
+      clusterName,
+      apiVersions,
+      deploymentName: name,
+      minReplicas: group.minReplicas,
+      nodeStartupTimeout: group.nodeStartupTimeout,
+      unhealthyTimeout: group.unhealthyTimeout,
+      maxUnhealthy: group.maxUnhealthy,
+    });
   }
 }

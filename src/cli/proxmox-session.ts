@@ -6,12 +6,11 @@
 import { readFileSync } from "node:fs";
 import { ConfigError, loadConfig, type PlatformConfig } from "../config/index.js";
 import { createProxmoxClient, ProxmoxConfigError, type EnvMap, type HttpProxmoxApi } from "../proxmox/index.js";
+import { UsageError } from "./command.js";
 import { ConnectionError, resolveConnection, resolveTimeouts, TimeoutConfigError, type Connection, type Timeouts } from "../stages/index.js";
 
-/** A mistake in the command line, the config or the connection settings: exit code 2. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+// A mistake in the command line, the config or the connection settings: exit code 2.
+export { UsageError };
 
 export interface Session {
   readonly config: PlatformConfig;

@@ -10,21 +10,23 @@ import type { EnvMap } from "../proxmox/index.js";
 import {
   type ReportFormat,
   createProgress,
-  isImplemented,
   parseDuration,
   renderTable,
   runStages,
   stageCatalog,
+  type StageInput,
+  type StageNeeds,
   writeReports,
 } from "../stages/index.js";
-import { UsageError, abortOnSignals, openSession, outputStyle } from "./proxmox-session.js";
+import { runCommand } from "./command.js";
+import { UsageError, abortOnSignals, openSession, outputStyle, type Session } from "./proxmox-session.js";
 import { kubeconfigPathOf, managementInput } from "./management.js";
 import { stageSweepMain, type StageSweepArgs } from "./stage-sweep.js";
 
 export const testStageUsage = `usage: npm run test:stage -- <N|all> [--config <file>] [--kubeconfig <file>] [--tenant-kubeconfig <file>] [--output json|junit]... [--report-dir <dir>] [--keep-going]
        npm run test:stage -- --sweep [--yes] [--min-age <duration>] [--kubeconfig <file>] [--config <file>]
 
-  <N|all>           stage number (${stageCatalog.map((s) => `${s.number}${s.implemented ? "" : "*"}`).join(", ")}; * = not implemented yet) or all
+  <N|all>           stage number (${stageCatalog.map((s) => s.number).join(", ")}) or all
   --config <file>   platform.yaml (default: the built-in config, which matches \`npm run lab\`)
   --kubeconfig <f>  the management cluster for stages 3, 4, 7 and 8 (default: KUBECONFIG)
   --tenant-kubeconfig <f>
@@ -121,10 +123,6 @@ function parseStageArgs(argv: readonly string[], env: EnvMap = {}): StageArgs | 
     const n = Number(which);
     const info = stageCatalog.find((s) => s.number === n);
     if (!/^\d+$/.test(which) || !info) throw new UsageError(`stage '${which}' does not exist: use 1..${stageCatalog.length} or all`);
-    if (!isImplemented(n)) {
-      const done = stageCatalog.filter((s) => s.implemented).map((s) => s.number).join(", ");
-      throw new UsageError(`stage ${n} (${info.title}) is not implemented yet; implemented: ${done}`);
-    }
     selection = [n];
   }
   const formats = parseFormats(values.output ?? []);
@@ -140,30 +138,78 @@ function parseStageArgs(argv: readonly string[], env: EnvMap = {}): StageArgs | 
   };
 }
 
-export async function testStageMain(argv: readonly string[], io: CliIo): Promise<number> {
-  const say = (line: string): void => void io.stderr.write(`${line}\n`);
-  let args: ReturnType<typeof parseStageArgs>;
-  try {
-    args = parseStageArgs(argv, io.env);
-  } catch (error) {
-    say(`test:stage: ${(error as Error).message}\n${testStageUsage}`);
-    return 2;
-  }
-  if (args === "help") {
-    io.stdout.write(`${testStageUsage}\n`);
-    return 0;
-  }
-  if ("sweep" in args) return stageSweepMain(args.sweep, io);
-  let session;
-  try {
-    session = await openSession(args.config, io.env);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      say(`test:stage: ${error.message}`);
-      return 2;
+/** The command: usage mistakes exit 2 (src/cli/command.ts), a failed check 1, a pass 0. */
+export function testStageMain(argv: readonly string[], io: CliIo): Promise<number> {
+  return runCommand("test:stage", testStageUsage, io.stderr, async () => {
+    const args = withUsage(() => parseStageArgs(argv, io.env));
+    if (args === "help") {
+      io.stdout.write(`${testStageUsage}\n`);
+      return 0;
     }
+    if ("sweep" in args) return stageSweepMain(args.sweep, io);
+    const session = await openSession(args.config, io.env);
+    try {
+      const clusters = await clustersFor(args, session, io);
+      return await runSelected(args, session, clusters, io);
+    } finally {
+      session.api.close();
+    }
+  });
+}
+
+/** A UsageError that also shows the usage. */
+function withUsage<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(error.message, { cause: error, showUsage: true });
     throw error;
   }
+}
+
+interface Clusters {
+  readonly management?: StageInput["management"];
+  readonly tenant?: StageInput["tenant"];
+}
+
+/** The clusters the selected stages need, as far as given; a stage asked for alone without its cluster is a usage error. */
+async function clustersFor(args: StageArgs, session: Session, io: CliIo): Promise<Clusters> {
+  const say = (line: string): void => void io.stderr.write(`${line}\n`);
+  say(session.summary);
+  const selected = stageCatalog.filter((s) => args.selection === "all" || args.selection.includes(s.number));
+  const listed = (need: keyof StageNeeds): string => selected.filter((s) => s.needs[need]).map((s) => s.number).join(", ").replace(/, (\d+)$/, " and $1");
+  const alone = args.selection === "all" ? undefined : args.selection.join(", ");
+  let management: StageInput["management"];
+  if (selected.some((s) => s.needs.management)) {
+    const kubeconfig = kubeconfigPathOf(args.kubeconfig, io.env);
+    if (!kubeconfig && alone) throw new UsageError(`stage ${alone} needs the management cluster: give --kubeconfig <file> or set KUBECONFIG`, { showUsage: true });
+    management = await asUsage(() => managementInput(session.connection, kubeconfig, session.timeouts["check.tls"]));
+    say(kubeconfig ? `management cluster: ${kubeconfig}` : `no management cluster (--kubeconfig or KUBECONFIG): stages ${listed("management")} are not run`);
+  }
+  let tenant: StageInput["tenant"];
+  if (selected.some((s) => s.needs.tenant)) {
+    // Loaded only when a stage needs it: stages 1 and 2 start without it.
+    const { tenantInput, tenantKubeconfigPathOf } = await import("../stages/tenant/input.js");
+    const path = tenantKubeconfigPathOf(args.tenantKubeconfig, io.env);
+    if (!path && alone) throw new UsageError(`stage ${alone} needs a tenant cluster whose workers are Proxmox VMs: give --tenant-kubeconfig <file> or set TENANT_KUBECONFIG`, { showUsage: true });
+    tenant = await asUsage(async () => tenantInput(path, io.env));
+    say(path ? `tenant cluster: ${path}` : `no tenant cluster (--tenant-kubeconfig or TENANT_KUBECONFIG): stages ${listed("tenant")} are not run`);
+  }
+  return { ...(management ? { management } : {}), ...(tenant ? { tenant } : {}) };
+}
+
+/** A cluster that cannot be reached or read is the caller's to fix: exit 2, naming it. */
+async function asUsage<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw error instanceof UsageError ? error : new UsageError((error as Error).message, { cause: error });
+  }
+}
+
+/** Runs the stages with progress on stderr, the table on stdout and the reports; Ctrl-C stops after the current check. */
+async function runSelected(args: StageArgs, session: Session, clusters: Clusters, io: CliIo): Promise<number> {
+  const say = (line: string): void => void io.stderr.write(`${line}\n`);
   const style = outputStyle(io.env, Boolean(io.stderr.isTTY));
   const progress = createProgress({ stream: io.stderr, live: style.live, color: style.color });
   const controller = new AbortController();
@@ -172,73 +218,27 @@ export async function testStageMain(argv: readonly string[], io: CliIo): Promise
     (signal) => say(`\n${signal}: stopping after the current check (again to quit at once)`),
     () => process.exit(130),
   );
-  say(session.summary);
-  const needsManagement = args.selection === "all" || args.selection.some((n) => n === 3 || n === 4 || n === 7 || n === 8);
-  const needsTenant = args.selection === "all" || args.selection.some((n) => n >= 5 && n <= 7);
-  const kubeconfig = needsManagement ? kubeconfigPathOf(args.kubeconfig, io.env) : undefined;
-  let management;
   try {
-    management = await managementInput(session.connection, kubeconfig, session.timeouts["check.tls"]);
-  } catch (error) {
-    say(`test:stage: ${(error as Error).message}`);
-    session.api.close();
-    return 2;
-  }
-  if (needsManagement && !kubeconfig && args.selection !== "all") {
-    say(`test:stage: stage ${args.selection.join(", ")} needs the management cluster: give --kubeconfig <file> or set KUBECONFIG\n${testStageUsage}`);
-    session.api.close();
-    return 2;
-  }
-  if (needsManagement) say(kubeconfig ? `management cluster: ${kubeconfig}` : "no management cluster (--kubeconfig or KUBECONFIG): stages 3, 4 and 8 are not run");
-  let tenant;
-  if (needsTenant) {
-    // Loaded only when a stage needs it: stages 1 and 2 start without it.
-    const { tenantInput, tenantKubeconfigPathOf } = await import("../stages/tenant/input.js");
-    const path = tenantKubeconfigPathOf(args.tenantKubeconfig, io.env);
-    if (!path && args.selection !== "all") {
-      say(`test:stage: stage ${args.selection.join(", ")} needs a tenant cluster whose workers are Proxmox VMs: give --tenant-kubeconfig <file> or set TENANT_KUBECONFIG\n${testStageUsage}`);
-      session.api.close();
-      return 2;
-    }
-    try {
-      tenant = tenantInput(path, io.env);
-    } catch (error) {
-      say(`test:stage: ${(error as Error).message}`);
-      session.api.close();
-      return 2;
-    }
-    say(path ? `tenant cluster: ${path}` : "no tenant cluster (--tenant-kubeconfig or TENANT_KUBECONFIG): stages 5 to 7 are not run");
-  }
-  try {
-    const run = await runStages(
-      args.selection,
-      {
-        config: session.config,
-        api: session.api,
-        configuredUrl: session.connection.configuredUrl,
-        tls: session.connection.tls,
-        timeouts: session.timeouts,
-        signal: controller.signal,
-        onEvent: progress,
-        secrets: session.secrets,
-        ...(management ? { management } : {}),
-        ...(tenant ? { tenant } : {}),
-      },
-      { keepGoing: args.keepGoing },
-    );
+    const input = {
+      config: session.config,
+      api: session.api,
+      configuredUrl: session.connection.configuredUrl,
+      tls: session.connection.tls,
+      timeouts: session.timeouts,
+      signal: controller.signal,
+      onEvent: progress,
+      secrets: session.secrets,
+      ...clusters,
+    };
+    const run = await runStages(args.selection, input, { keepGoing: args.keepGoing });
     progress.close();
     io.stdout.write(renderTable(run, { color: outputStyle(io.env, Boolean(io.stdout.isTTY)).color }));
-    if (args.formats.length > 0) {
-      const dir = resolve(args.reportDir);
-      const written = await writeReports(run, dir, args.formats);
-      say(`reports: ${written.join(", ")}`);
-    }
+    if (args.formats.length > 0) say(`reports: ${(await writeReports(run, resolve(args.reportDir), args.formats)).join(", ")}`);
     // An interrupted run never counts as passed, whatever the checks that did run say.
     if (controller.signal.aborted) say("interrupted: the run is incomplete");
     return run.ok && !controller.signal.aborted ? 0 : 1;
   } finally {
     progress.close();
     release();
-    session.api.close();
   }
 }

@@ -22,6 +22,10 @@ export const defaults = {
   cores: 2,
   memoryMiB: 4096,
   diskGiB: 20,
+  /** MachineHealthCheck: how long a VM may take from creation to a joined Node (clone, boot, cloud-init, join). */
+  nodeStartupTimeout: "20m",
+  /** MachineHealthCheck: how long a Node may be NotReady or Unknown before its VM is replaced. */
+  unhealthyTimeout: "5m",
   podCidr: "10.243.0.0/16",
   serviceCidr: "10.95.0.0/16",
   /** CozyStack's own defaults for the cozystack ConfigMap's `ipv4-*` keys. */

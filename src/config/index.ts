@@ -8,5 +8,6 @@ export { printConfig, toUserForm } from "./print.js";
 export { configJsonSchema } from "./schema.js";
 export { checkCredentials, resolveSecret, resolveTenantSecrets, secretTextProblem, type Env } from "./secret.js";
 export { validateConfig } from "./validate.js";
-export { formatIpv4, parseIpv4 } from "./ipv4.js";
+export { contains, formatIpv4, overlaps, parseCidr, parseIpv4, single, subnetOf, type NumericRange } from "./ipv4.js";
+export { durationSeconds, nodeStartupTimeoutProblem } from "./duration.js";
 export { isolationIssues, tenantPool, tenantToken, vmIdsNeeded } from "./isolation.js";

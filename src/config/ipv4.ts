@@ -1,5 +1,5 @@
 /**
- * IPv4 arithmetic for config validation: addresses as unsigned 32-bit numbers.
+ * IPv4 arithmetic, for config validation and the stages: addresses as unsigned 32-bit numbers.
  * Only IPv4: capmox's ipv4Config is what the node network feeds.
  */
 

@@ -179,6 +179,9 @@ function nodeGroup(raw: Raw): NodeGroupConfig {
     ...(raw.allowedNodes !== undefined ? { allowedNodes: list<string>(raw.allowedNodes) } : {}),
     labels: obj(raw.labels) as Record<string, string>,
     ...(raw.guestAgentChecks === false ? { guestAgentChecks: false } : {}),
+    ...(raw.nodeStartupTimeout !== undefined ? { nodeStartupTimeout: raw.nodeStartupTimeout as string } : {}),
+    ...(raw.unhealthyTimeout !== undefined ? { unhealthyTimeout: raw.unhealthyTimeout as string } : {}),
+    ...(raw.maxUnhealthy !== undefined ? { maxUnhealthy: raw.maxUnhealthy as string } : {}),
   };
 }
 

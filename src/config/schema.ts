@@ -41,6 +41,20 @@ const pveTag: Schema = {
   pattern: "^[A-Za-z0-9_][A-Za-z0-9_+.-]*$",
   "x-hint": "a Proxmox tag: letters, digits, '_', '-', '+', '.'",
 };
+// A duration as CAPI prints them (Go's time.Duration, whole units only): 5m, 90s, 1h30m
+const duration: Schema = {
+  type: "string",
+  maxLength: 32,
+  pattern: "^([0-9]+h([0-9]+m)?([0-9]+s)?|[0-9]+m([0-9]+s)?|[0-9]+s)$",
+  "x-hint": "a duration like 5m, 90s or 1h30m",
+};
+// A count or a share of a node group's Machines, as CAPI's maxUnhealthy takes it
+const countOrPercent: Schema = {
+  type: "string",
+  maxLength: 10,
+  pattern: "^([0-9]+|([0-9]|[1-9][0-9]|100)%)$",
+  "x-hint": "a count like 1 or a percentage like 40%",
+};
 const nodeList: Schema = { type: "array", items: nodeName, uniqueItems: true, minItems: 1 };
 const labelMap: Schema = {
   type: "object",
@@ -226,6 +240,20 @@ const nodeGroup = object(
       type: "boolean",
       default: true,
       description: "capmox waits for the QEMU guest agent and cloud-init's status; false only for a template OS without the agent.",
+    },
+    nodeStartupTimeout: {
+      ...duration,
+      default: defaults.nodeStartupTimeout,
+      description: "MachineHealthCheck: how long a VM may take from creation to a joined Node before it is replaced (CozyStack's name).",
+    },
+    unhealthyTimeout: {
+      ...duration,
+      default: defaults.unhealthyTimeout,
+      description: "MachineHealthCheck: how long a Node may be NotReady or Unknown before its VM is replaced.",
+    },
+    maxUnhealthy: {
+      ...countOrPercent,
+      description: "MachineHealthCheck: stop replacing VMs when more than this many are unhealthy (CozyStack's name). Default: 40%, but at least one Machine of minReplicas.",
     },
   },
   ["name"],

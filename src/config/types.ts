@@ -184,6 +184,18 @@ export interface NodeGroupConfig {
    * false, and stage 2 no longer requires the template's `agent` option. @default true
    */
   readonly guestAgentChecks?: boolean;
+  /**
+   * MachineHealthCheck `nodeStartupTimeout`: how long a VM may take from creation to a joined
+   * Node (clone, boot, cloud-init, join) before CAPI replaces it. @default "20m"
+   */
+  readonly nodeStartupTimeout?: string;
+  /** MachineHealthCheck: how long a Node may be NotReady or Unknown before its VM is replaced. @default "5m" */
+  readonly unhealthyTimeout?: string;
+  /**
+   * MachineHealthCheck `maxUnhealthy`, a count ("1") or a share ("40%"): above it nothing is
+   * replaced, as the cause is then not the VMs. @default 40%, at least one Machine of minReplicas
+   */
+  readonly maxUnhealthy?: string;
 }
 
 export interface TenantConfig {

@@ -7,6 +7,7 @@
 import { getProfile, majorMinor, type VersionsProfile } from "../versions/index.js";
 import { formatPath, issue, type PathSegment } from "./errors.js";
 import { isolationIssues } from "./isolation.js";
+import { nodeStartupTimeoutProblem } from "./duration.js";
 import { lengths } from "./limits.js";
 import { cozystackV1Issues } from "./cozystack-v1.js";
 import { contains, overlaps, parseCidr, parseIpv4, single, subnetOf, type NumericRange } from "./ipv4.js";
@@ -173,6 +174,8 @@ function checkNodeGroups(t: TenantConfig, at: PathSegment[], allowed: ReadonlySe
     seen.add(g.name);
     if (g.minReplicas > g.replicas) issues.push(issue([...gat, "minReplicas"], g.minReplicas, `must not exceed replicas (${g.replicas})`));
     if (g.maxReplicas < g.replicas) issues.push(issue([...gat, "maxReplicas"], g.maxReplicas, `must not be below replicas (${g.replicas})`));
+    const startup = typeof g.nodeStartupTimeout !== "string" ? undefined : nodeStartupTimeoutProblem(g.nodeStartupTimeout);
+    if (startup !== undefined) issues.push(issue([...gat, "nodeStartupTimeout"], g.nodeStartupTimeout, startup));
     (g.allowedNodes ?? []).forEach((node, k) => {
       if (!allowed.has(node)) {
         issues.push(issue([...gat, "allowedNodes", k], node, "is not in proxmox.allowedNodes"));

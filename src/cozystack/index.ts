@@ -1,4 +1,4 @@
-export { overlayChart, overlayCharts, type OverlayChart } from "./charts/catalog.js";
+export { overlayChart, overlayCharts, type OverlayChart } from "../bundles/overlay-charts.js";
 export { capmoxConfigSecret } from "./charts/capmox.js";
 export { ccmCredentialsSecret, proxmoxCcmValues } from "./charts/proxmox-ccm.js";
 export { csiCredentialsSecret, csiStorageClass, proxmoxCsiValues } from "./charts/proxmox-csi.js";

@@ -6,7 +6,7 @@
  */
 import type { PlatformConfig } from "../config/index.js";
 import { getProfile } from "../versions/index.js";
-import { overlayCharts } from "./charts/catalog.js";
+import { overlayCharts, type OverlayChartDir } from "../bundles/overlay-charts.js";
 import { capmoxChart, capmoxChartDir, capmoxConfigSecret } from "./charts/capmox.js";
 import { underDir, type ChartFiles } from "./charts/files.js";
 import { ipamChart, ipamChartDir } from "./charts/ipam.js";
@@ -17,7 +17,6 @@ import type { UpstreamSource } from "./charts/upstream-wrapper.js";
 import { definitionChartDir, renderAppFiles, resourceDefinitionChart } from "./app/index.js";
 import { bundleName, cozystackConfigMapData, cozystackConfigMapYaml } from "./configmap.js";
 import { patchPath, renderPatch } from "./patch.js";
-// bundles/index.ts imports the overlay chart catalog from cozystack/index.ts: the bundle model is read directly so the two folders do not import each other in a cycle.
 import { bundleReleases } from "../bundles/model.js";
 import { ccmChartPin, chartPins, csiChartPin, type ChartPin } from "./artifacts/pins.js";
 import { chartLockPath, defaultVendorDir, readChartLock, readVendoredChart } from "./artifacts/store.js";
@@ -63,7 +62,7 @@ function upstreamSource(pin: ChartPin, image: string, storageClasses: boolean, o
 }
 
 /** The overlay charts the bundle's releases use, in catalog order. */
-function chartsInBundle(bundleYaml: string): Set<string> {
+function chartsInBundle(bundleYaml: string): Set<OverlayChartDir> {
   // Every release counts, installed or not: enabling one later only changes the ConfigMap.
   const releases = bundleReleases(bundleYaml, { oidcEnabled: "true" });
   const used = new Set(releases.map((r) => r.chart));
@@ -172,7 +171,7 @@ export async function renderOverlay(
   if (profile.cozystack.bundleFormat !== "v0.37-bundle") {
     throw new OverlayError(`profile: ${JSON.stringify(config.profile)} targets CozyStack ${profile.cozystack.version}; the overlay is for CozyStack v0.37`);
   }
-  let needed: Set<string>;
+  let needed: Set<OverlayChartDir>;
   try {
     needed = chartsInBundle(bundleYaml);
   } catch (err) {
@@ -201,7 +200,8 @@ export async function renderOverlay(
 export function systemChart(dir: string, config: PlatformConfig, options: OverlayOptions = {}): { files: ChartFiles; kind: ChartOrigin } {
   const profile = getProfile(config.profile);
   const vendorDir = options.vendorDir ?? defaultVendorDir();
-  const build: Record<string, () => { files: ChartFiles; kind: ChartOrigin }> = {
+    // One generator per chart of the catalog: the type makes the compiler check the two agree.
+  const build: Record<OverlayChartDir, () => { files: ChartFiles; kind: ChartOrigin }> = {
     [capmoxChartDir]: () => ({ files: capmoxChart(config, profile.capmox.version, vendorDir), kind: "component" }),
     [ipamChartDir]: () => ({ files: ipamChart(profile.ipamInCluster.version, vendorDir), kind: "component" }),
     [ccmChartDir]: () => {
@@ -214,7 +214,7 @@ export function systemChart(dir: string, config: PlatformConfig, options: Overla
       return { files: proxmoxCsiChart(config, upstream), kind: upstream.kind };
     },
   };
-  const make = build[dir];
+  const make = Object.hasOwn(build, dir) ? build[dir as OverlayChartDir] : undefined;
   if (!make) throw new OverlayError(`overlay chart packages/system/${dir} has no generator`);
   return make();
 }

@@ -16,4 +16,5 @@ export * from "./errors.js";
 export * from "./informer.js";
 export * from "./kubeconfig.js";
 export * from "./object.js";
+export * from "./reconciler.js";
 export * from "./wait.js";

@@ -34,3 +34,8 @@ export function describeRef(ref: ObjectRef): string {
 export function refKey(ref: ObjectRef): string {
   return `${ref.apiVersion}|${ref.kind}|${ref.namespace ?? ""}|${ref.name}`;
 }
+
+/** `namespace/name` (`/name` for cluster-scoped objects): the key of caches and work queues. */
+export function objectKey(object: KubeObject): string {
+  return `${object.metadata.namespace ?? ""}/${object.metadata.name}`;
+}

@@ -4,9 +4,10 @@
  * Timeouts are data (`timeoutMs`), never sleeps.
  */
 import type { KubeClient } from "./client.js";
-import { KubeApiError, WaitTimeoutError } from "./errors.js";
+import { WaitTimeoutError } from "./errors.js";
+import { listAndWatch } from "./list-watch.js";
 import type { KubeObject, ObjectRef } from "./object.js";
-import { describeRef, refKey } from "./object.js";
+import { describeRef, objectKey, refKey } from "./object.js";
 
 /** True when the object (undefined: it does not exist) is in the wanted state. */
 export type Predicate = (object: KubeObject | undefined) => boolean;
@@ -127,29 +128,15 @@ async function watchGroup(
   // One namespace: watch only there (RBAC-friendly); several: watch cluster-wide.
   const namespace = namespaces.size === 1 ? [...namespaces][0] || undefined : undefined;
   const byKey = new Map(group.map((t) => [`${t.ref.namespace ?? ""}/${t.ref.name}`, t]));
-  const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
-  while (!stop.aborted) {
-    try {
-      const list = await client.list(apiVersion, kind, { namespace });
-      const present = new Map(list.items.map((o) => [keyOf(o), o]));
-      for (const [key, t] of byKey) observe(t, present.get(key));
-      if (stop.aborted) break;
-      await client.watch(apiVersion, kind, { namespace, resourceVersion: list.resourceVersion, timeoutSeconds: watchSeconds, signal: stop }, (event) => {
-        if (event.type === "ERROR") {
-          // 410 Gone: the resourceVersion is too old; end this watch and list again.
-          if (event.object.code === 410) return true;
-          throw new Error(`watch ${kind}: ${event.object.message ?? JSON.stringify(event.object)}`);
-        }
-        if (event.type === "BOOKMARK") return false;
-        const t = byKey.get(keyOf(event.object));
-        if (t) observe(t, event.type === "DELETED" ? undefined : { ...event.object, apiVersion, kind });
-        return stop.aborted;
-      });
-    } catch (error) {
-      if (stop.aborted) break;
-      if (!(error instanceof KubeApiError && error.status === 410)) throw error;
-    }
-  }
+  const listed = (items: readonly KubeObject[]): void => {
+    const present = new Map(items.map((o) => [objectKey(o), o]));
+    for (const [key, t] of byKey) observe(t, present.get(key));
+  };
+  const changed = (object: KubeObject, deleted: boolean): void => {
+    const t = byKey.get(objectKey(object));
+    if (t) observe(t, deleted ? undefined : object);
+  };
+  await listAndWatch(client, apiVersion, kind, namespace ? { namespace } : {}, { listed, changed }, { signal: stop, watchSeconds });
   throw stop.reason;
 }
 
@@ -170,30 +157,17 @@ export async function waitForList(
   const snapshot = (): KubeObject[] => [...current.values()].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const stop = AbortSignal.any([timeout, ...(options.signal ? [options.signal] : [])]);
-  while (!stop.aborted) {
-    try {
-      const list = await client.list(apiVersion, kind, selection);
-      current.clear();
-      for (const o of list.items) current.set(o.metadata.name, o);
-      if (predicate(snapshot())) return snapshot();
-      let done = false;
-      await client.watch(apiVersion, kind, { ...selection, resourceVersion: list.resourceVersion, timeoutSeconds: options.watchSeconds ?? 60, signal: stop }, (event) => {
-        if (event.type === "ERROR") {
-          if (event.object.code === 410) return true;
-          throw new Error(`watch ${kind}: ${event.object.message ?? JSON.stringify(event.object)}`);
-        }
-        if (event.type === "BOOKMARK") return false;
-        if (event.type === "DELETED") current.delete(event.object.metadata.name);
-        else current.set(event.object.metadata.name, { ...event.object, apiVersion, kind });
-        done = predicate(snapshot());
-        return done;
-      });
-      if (done) return snapshot();
-    } catch (error) {
-      if (stop.aborted) break;
-      if (!(error instanceof KubeApiError && error.status === 410)) throw error;
-    }
-  }
+  const listed = (items: readonly KubeObject[]): boolean => {
+    current.clear();
+    for (const o of items) current.set(o.metadata.name, o);
+    return predicate(snapshot());
+  };
+  const changed = (object: KubeObject, deleted: boolean): boolean => {
+    if (deleted) current.delete(object.metadata.name);
+    else current.set(object.metadata.name, object);
+    return predicate(snapshot());
+  };
+  if (await listAndWatch(client, apiVersion, kind, selection, { listed, changed }, { signal: stop, watchSeconds: options.watchSeconds ?? 60 })) return snapshot();
   if (options.signal?.aborted) throw options.signal.reason;
   throw new WaitTimeoutError(
     `timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${kind} in ${selection.namespace ?? "all namespaces"}: ${options.describe(snapshot())}`,

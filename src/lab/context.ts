@@ -3,7 +3,7 @@
  * who is asking, the validated parameters (path params included) and uploaded files.
  */
 import type { Access, AuthInfo } from "./access.js";
-import { PveError } from "./errors.js";
+import { businessError, PveError } from "./errors.js";
 import type { ApiMethod } from "./schema.js";
 import type { LabState, LabTask } from "./state.js";
 import type { TaskRunner, TaskSpec } from "./tasks.js";
@@ -91,6 +91,18 @@ export class HandlerContext {
       ...(this.failTask === undefined ? {} : { failWith: this.failTask }),
     });
     return task.upid;
+  }
+
+  /**
+   * For PVE's synchronous variants (`background_delay`, `delay`): waits up to `seconds` for
+   * the task; null when it ended OK, the UPID when it still runs, else PVE's error
+   * `<failure>: <exit status>`.
+   */
+  async awaitTask(upid: string, seconds: number, failure: string): Promise<string | null> {
+    const task = await this.tasks.ended(upid, seconds * 1000);
+    if (task?.status !== "stopped") return upid;
+    if (task.exitstatus === "OK") return null;
+    throw businessError(`${failure}: ${task.exitstatus ?? "unknown error"}`);
   }
 
   /** Raises 400 "Only root may use this option." for root-only parameters. */

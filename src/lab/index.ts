@@ -24,6 +24,6 @@ export {
   type ScenarioVm,
 } from "./scenario.js";
 export { FaultController, type FaultRule } from "./faults.js";
-export { LabState, type LabNode, type LabStorage, type LabVm, type LabVolume, type LabTask, type LabBridge } from "./state.js";
+export { LabState, type LabNode, type LabStorage, type LabVm, type LabVolume, type LabTask, type LabBridge, type VmEvent } from "./state.js";
 export { formatUpid, parseUpid, type Upid } from "./tasks.js";
 export { ROLES, ROLES_PVE8, ALL_PRIVILEGES, PVE8_PRIVILEGES } from "./access.js";

@@ -19,7 +19,6 @@ import { resolveScenario, type Scenario } from "./scenario.js";
 import { handleRequest, type Pipeline } from "./server.js";
 import { LabState } from "./state.js";
 import { TaskRunner } from "./tasks.js";
-import { attachKubeletStandIns } from "./kubelet/index.js";
 
 /** An API token of the lab. */
 export interface LabToken {
@@ -40,7 +39,7 @@ export interface StartLabOptions {
   readonly scenario?: Scenario | string;
   /** Duration of every task (overrides the scenario's timing). @default scenario's, else 50 */
   readonly taskDurationMs?: number;
-  /** The lab's own log lines (kubelet stand-ins joining or not). @default kept in `LabHandle.log` only */
+  /** The lab's own log lines (each finished VM task). @default kept in `LabHandle.log` only */
   readonly log?: (line: string) => void;
   /** Input limits (body sizes, time to send headers and body); unset fields keep their default. @default DEFAULT_LIMITS */
   readonly limits?: Partial<LabLimits>;
@@ -60,7 +59,7 @@ export interface LabHandle {
   readonly state: LabState;
   /** Run-time fault injection. */
   readonly faults: FaultController;
-  /** The lab's log lines so far (the last 1,000): what the kubelet stand-ins did, and why a VM never joined. */
+  /** The lab's log lines so far (the last 1,000): the VMs it cloned, started, stopped and destroyed. */
   readonly log: readonly string[];
   /** Stops the server, drops connections and cancels pending tasks. */
   stop(): Promise<void>;
@@ -191,6 +190,9 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
     budget: new ByteBudget(limits.maxBufferedBytes),
     log,
   };
+  // Checked before listening: nothing after listen may throw, or the server would leak.
+  const [admin, readonly] = [...state.tokens.values()];
+  if (!admin || !readonly) throw new Error("startLab: the scenario needs two tokens (admin, read-only)");
   const cert = options.http ? undefined : await generateCertificate();
   if (cert) state.sslFingerprint = cert.fingerprint;
   const server = createServer(pipeline, cert, log);
@@ -210,9 +212,6 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
   const address = server.address() as AddressInfo;
   const hostInUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `${cert ? "https" : "http"}://${hostInUrl}:${address.port}`;
-  const detachKubelets = attachKubeletStandIns(state, log);
-  const [admin, readonly] = [...state.tokens.values()];
-  if (!admin || !readonly) throw new Error("startLab: the scenario needs two tokens (admin, read-only)");
   let stopped: Promise<void> | undefined;
   return {
     url,
@@ -223,7 +222,6 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
     log: logLines,
     stop(): Promise<void> {
       stopped ??= new Promise<void>((resolve) => {
-        detachKubelets();
         tasks.stopAll();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

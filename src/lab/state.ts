@@ -161,6 +161,16 @@ export function isCdrom(value: string): boolean {
   return parsePropertyString(value).some(([k, v]) => k === "media" && v === "cdrom");
 }
 
+/**
+ * What happens to a VM, as the lab tells its subscribers: its config appears (`created`; a
+ * clone's as soon as its task starts), its guest starts or stops running (`stopped` also when
+ * it crashes or hangs), its config goes (`destroyed`, also when a clone fails).
+ */
+export interface VmEvent {
+  readonly type: "created" | "started" | "stopped" | "destroyed";
+  readonly vm: LabVm;
+}
+
 /** The cluster. */
 export class LabState {
   clusterName: string | undefined;
@@ -281,19 +291,42 @@ export class LabState {
     }
   }
 
-  /** A fresh worker pid (also used for running VMs). */
-  /** Told when a VM's guest starts or stops running (the kubelet stand-in listens). */
-  readonly powerListeners = new Set<(vm: LabVm, running: boolean) => void>();
+  private readonly vmListeners = new Set<(event: VmEvent) => void>();
 
-  /** Tells the power listeners; a listener's failure never fails the power change. */
-  powerChanged(vm: LabVm, running: boolean): void {
-    for (const listener of this.powerListeners) {
+  /** Tells `listener` every VM event from now on (tests, the kubelet stand-in); returns the unsubscribe. */
+  onVmEvent(listener: (event: VmEvent) => void): () => void {
+    this.vmListeners.add(listener);
+    return () => void this.vmListeners.delete(listener);
+  }
+
+  /** Tells the subscribers; a subscriber's failure never fails what happened to the VM. */
+  vmEvent(type: VmEvent["type"], vm: LabVm): void {
+    for (const listener of this.vmListeners) {
       try {
-        listener(vm, running);
+        listener({ type, vm });
       } catch {
         // a listener reports its own problems
       }
     }
+  }
+
+  /** A new VM (a clone's, while its task runs). */
+  addVm(vm: LabVm): void {
+    this.vms.set(vm.vmid, vm);
+    this.vmEvent("created", vm);
+  }
+
+  /** The VM's config is gone (destroyed, or its clone failed). */
+  removeVm(vmid: number): void {
+    const vm = this.vms.get(vmid);
+    if (!vm) return;
+    this.vms.delete(vmid);
+    this.vmEvent("destroyed", vm);
+  }
+
+  /** The guest started or stopped running. */
+  powerChanged(vm: LabVm, running: boolean): void {
+    this.vmEvent(running ? "started" : "stopped", vm);
   }
 
   /**
@@ -321,6 +354,7 @@ export class LabState {
     vm.execs.clear();
   }
 
+  /** A fresh worker pid (also used for running VMs). */
   nextPid(): number {
     this.pidCounter += 1 + Math.floor(this.random() * 16);
     return this.pidCounter;

@@ -70,6 +70,8 @@ export interface TaskSpec {
 /** Starts and finishes tasks; owns their timers so `stopAll` leaves nothing behind. */
 export class TaskRunner {
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Who waits for which task to end (`ended`). */
+  private readonly waiters = new Map<string, Array<() => void>>();
   private readonly state: LabState;
   private readonly log: (line: string) => void;
 
@@ -155,11 +157,34 @@ export class TaskRunner {
     task.status = "stopped";
     task.endtime = Math.floor(Date.now() / 1000);
     if (spec.summary) this.log(`${spec.summary}: ${task.exitstatus}`);
+    this.wake(task.upid);
+  }
+
+  private wake(upid: string): void {
+    for (const resolve of this.waiters.get(upid) ?? []) resolve();
+    this.waiters.delete(upid);
+  }
+
+  /**
+   * Settles once the task has stopped, or after `timeoutMs`, or when the lab stops: the task
+   * as it is then (still running on a timeout). Told by `finish`, never polling.
+   */
+  async ended(upid: string, timeoutMs: number): Promise<LabTask | undefined> {
+    if (this.state.tasks.get(upid)?.status === "running") {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.waiters.set(upid, [...(this.waiters.get(upid) ?? []), resolve]);
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+    }
+    return this.state.tasks.get(upid);
   }
 
   /** Cancels every pending task timer (lab shutdown). */
   stopAll(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const upid of [...this.waiters.keys()]) this.wake(upid);
   }
 }

@@ -12,14 +12,11 @@
  *   labels their kustomizations add (capmox: the contract label `cluster.x-k8s.io/v1beta1:
  *   v1alpha1`). IPAM runs without webhooks, so its CRDs serve v1alpha2 without conversion.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
 import { referencePath } from "../paths.js";
 import type { KubeObject } from "../kube/index.js";
 import { pinnedVersion } from "../kube/env/index.js";
 import { capmoxSpec, ipamSpec } from "./binaries.js";
+import { moduleCrds, yamlObjects } from "./module-crds.js";
 
 /** One of the CozyStack v0.37.10 provider components files. */
 export type ReleaseComponents = "core" | "bootstrap" | "control-plane";
@@ -35,46 +32,16 @@ export function componentsPath(which: ReleaseComponents): string {
   return referencePath("cozystack-v0.37.10", "release", "packages", "system", componentsFiles[which]);
 }
 
-function yamlDocuments(file: string): KubeObject[] {
-  return parseAllDocuments(readFileSync(file, "utf8"))
-    .map((doc) => doc.toJS() as KubeObject | null)
-    .filter((doc): doc is KubeObject => doc !== null && typeof doc === "object" && typeof doc.kind === "string");
-}
-
 const releaseObjects = new Map<ReleaseComponents, KubeObject[]>();
 
 /** Every object of a components file (parsed once per process: they are megabytes). */
 export function releaseComponents(which: ReleaseComponents): KubeObject[] {
   let objects = releaseObjects.get(which);
   if (!objects) {
-    objects = yamlDocuments(componentsPath(which));
+    objects = yamlObjects(componentsPath(which));
     releaseObjects.set(which, objects);
   }
   return objects;
-}
-
-/** Where `go` keeps module sources (`go env GOMODCACHE`). */
-function goModCache(): string {
-  try {
-    return execFileSync("go", ["env", "GOMODCACHE"], { encoding: "utf8" }).trim();
-  } catch (cause) {
-    throw new Error("cannot find the Go module cache (`go env GOMODCACHE` failed); the controllers' CRDs are read from it", { cause });
-  }
-}
-
-/** Module paths in the module cache spell capitals as `!` + lower case. */
-const escapeModulePath = (path: string): string => path.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
-
-/** The CRD bases of a module version, from the module cache (`go build` put them there). */
-export function moduleCrds(module: string, version: string): KubeObject[] {
-  const dir = join(goModCache(), `${escapeModulePath(module)}@${version}`, "config", "crd", "bases");
-  if (!existsSync(dir)) {
-    throw new Error(`${dir} is missing: the module ${module}@${version} is not in the Go module cache; run \`npm run tools\``);
-  }
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".yaml"))
-    .sort()
-    .flatMap((f) => yamlDocuments(join(dir, f)));
 }
 
 /** Where each controller's webhook server listens, and the CA that signed its certificate. */

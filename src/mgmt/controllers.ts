@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { freePort, type PemPair, pollUntil, ServerProcess } from "../kube/env/index.js";
 import type { ControllerBinaries } from "./binaries.js";
 import { releaseManagerArgs } from "./components.js";
+import { httpOk } from "../stages/local-controllers.js";
 
 /** A controller process and where to look at it. */
 export interface RunningController {
@@ -152,16 +153,6 @@ const ipam = (input: StartControllersInput): Promise<RunningController> =>
 /** Starts the four controllers (not waiting for them: see `waitHealthy`). */
 export async function startControllers(input: StartControllersInput): Promise<RunningController[]> {
   return [await capiManager(input, "core"), await capiManager(input, "bootstrap"), await capmox(input), await ipam(input)];
-}
-
-/** Whether a plain-HTTP health endpoint answers 200 now. */
-export async function httpOk(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    return response.ok;
-  } catch {
-    return false;
-  }
 }
 
 /** Waits until every controller's health endpoint answers 200 (failing at once, with the log tail, when one exits). */

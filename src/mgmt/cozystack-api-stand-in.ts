@@ -18,7 +18,7 @@
  *   reports an application's state from its HelmRelease.
  * It renders no chart and creates no cluster object: helm-controller, CAPI and capmox do.
  */
-import { inform, type KubeClient, type KubeObject } from "../kube/index.js";
+import { type KubeClient, type KubeObject, Reconciler } from "../kube/index.js";
 import { crdSchema, type JsonSchema } from "./crd-schema.js";
 
 export const cozystackApiStandInName = "cozystack-api-stand-in";
@@ -109,13 +109,11 @@ export interface CozystackApiStandInOptions {
   readonly log: (line: string) => void;
 }
 
-const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
 const readyOf = (o: KubeObject): Record<string, unknown> | undefined =>
   ((o["status"] as { conditions?: Array<Record<string, unknown>> } | undefined)?.conditions ?? []).find((c) => c["type"] === "Ready");
 
 export class CozystackApiStandIn {
-  private readonly abort = new AbortController();
-  private loops: Promise<unknown> | undefined;
+  private readonly reconcilers: Reconciler[] = [];
 
   constructor(private readonly options: CozystackApiStandInOptions) {}
 
@@ -124,28 +122,25 @@ export class CozystackApiStandIn {
     return applicationCrd(this.options.definition);
   }
 
+  /** Each application becomes its HelmRelease; each HelmRelease's Ready goes back to its application. */
   start(): void {
+    const { client } = this.options;
     const kind = this.options.definition.spec.application.kind;
-    const onError = (e: unknown): void => this.log(`watch: ${(e as Error).message}`);
-    this.loops = Promise.all([
-      inform(this.options.client, `${appsGroup}/${appsVersion}`, kind, (o, deleted) => void (deleted ? undefined : this.run(`${kind} ${keyOf(o)}`, () => this.toHelmRelease(o))), { signal: this.abort.signal, onError }),
-      inform(this.options.client, helmReleaseApiVersion, "HelmRelease", (o, deleted) => void (deleted ? undefined : this.run(`HelmRelease ${keyOf(o)}`, () => this.reportStatus(o))), { signal: this.abort.signal, onError }),
-    ]);
+    const log = (line: string): void => this.log(line);
+    // A deleted object needs nothing: the HelmRelease goes with its owner (garbage collector).
+    this.reconcilers.push(
+      new Reconciler({ client, apiVersion: `${appsGroup}/${appsVersion}`, kind, log, reconcile: async (_key, app) => app && this.toHelmRelease(app) }),
+      new Reconciler({ client, apiVersion: helmReleaseApiVersion, kind: "HelmRelease", log, reconcile: async (_key, release) => release && this.reportStatus(release) }),
+    );
+    for (const r of this.reconcilers) r.start();
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    await this.loops;
+    await Promise.all(this.reconcilers.splice(0).map((r) => r.stop()));
   }
 
   private log(line: string): void {
     this.options.log(`${cozystackApiStandInName}: ${line}`);
-  }
-
-  private run(what: string, step: () => Promise<void>): void {
-    step().catch((error: unknown) => {
-      if (!this.abort.signal.aborted) this.log(`${what}: ${(error as Error).message}`);
-    });
   }
 
   private async toHelmRelease(app: KubeObject): Promise<void> {

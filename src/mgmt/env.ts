@@ -12,8 +12,9 @@
  *    the source-controller, so a `Kubernetes` object becomes a tenant cluster (flux.ts);
  * 5. the lab as Proxmox, reached by capmox through each tenant's credentials Secret as
  *    `npm run bootstrap` writes it (TLS verified against the lab's certificate).
- * `stop()` stops everything in reverse order and removes every folder; processes also die
- * with this one (the watchdog in src/kube/env/process.ts).
+ * `stop()` stops the controllers and stand-ins at once, then the API server and the lab, and
+ * removes every folder; processes also die with this one (the watchdog in
+ * src/kube/env/process.ts), each after a short grace period.
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
@@ -27,6 +28,8 @@ import type { ControllerBinaries } from "./binaries.js";
 import { managementComponents } from "./components.js";
 import { controllerPorts, startControllers, waitHealthy, type RunningController } from "./controllers.js";
 import { KamajiStandIn } from "./kamaji-stand-in.js";
+import { attachKubeletStandIns } from "./kubelet/index.js";
+import { localControllersObjects } from "../stages/local-controllers.js";
 import type { FluxBinaries } from "./flux-binaries.js";
 import { fluxCrds, startFluxStandIns, startHelmController, type FluxStandIns } from "./flux.js";
 import { cozystackApiStandInName } from "./cozystack-api-stand-in.js";
@@ -35,38 +38,12 @@ import { isolateTenants } from "./tenant-access.js";
 
 export const mgmtFieldManager = "cozy-proxmox-mgmt";
 
-/**
- * Where the environment lists its local controller processes, for stage 3 (a real cluster
- * has Deployments instead): ConfigMap `cozy-proxmox-env/local-controllers`, key
- * `controllers.json`, an array of `LocalController`.
- */
-export const localControllersRef = { apiVersion: "v1", kind: "ConfigMap", namespace: "cozy-proxmox-env", name: "local-controllers" } as const;
-
-/** One local controller process as the registry lists it. */
-export interface LocalController {
-  readonly name: string;
-  readonly version: string;
-  readonly pid?: number;
-  /** Plain-HTTP health endpoint on 127.0.0.1 (absent for in-process stand-ins). */
-  readonly healthUrl?: string;
-  /** True for a stand-in of ours (not the real component). */
-  readonly standIn?: boolean;
-}
-
+/** Stages 3, 4 and 8 find the local processes in the registry they define (src/stages/local-controllers.ts). */
 function registryObjects(controllers: readonly RunningController[], standIns: readonly string[]): KubeObject[] {
-  const entries: LocalController[] = [
+  return localControllersObjects([
     ...controllers.map((c) => ({ name: c.name, version: c.version, ...(c.process.pid ? { pid: c.process.pid } : {}), healthUrl: c.healthUrl })),
     ...standIns.map((name) => ({ name, version: "stand-in", pid: process.pid, standIn: true })),
-  ];
-  return [
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: localControllersRef.namespace } },
-    {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: localControllersRef.name, namespace: localControllersRef.namespace },
-      data: { "controllers.json": JSON.stringify(entries, null, 2) },
-    },
-  ];
+  ]);
 }
 
 export interface MgmtEnvOptions {
@@ -104,6 +81,8 @@ export interface MgmtEnv {
   readonly kube: KubeEnv;
   readonly lab: LabHandle;
   readonly labCredentials: LabCredentials;
+  /** What the kubelet stand-ins did (the last 1,000 lines): Nodes registered, and why a VM never joined. */
+  readonly kubeletLog: readonly string[];
   /** The four controllers and kube-controller-manager, with their logs and health endpoints. */
   readonly controllers: readonly RunningController[];
   readonly kamaji: KamajiStandIn;
@@ -192,18 +171,38 @@ export function tenantObjects(config: PlatformConfig, lab: LabCredentials, tenan
   return [...namespaces, ...tenantCredentialSecrets({ config: pointed, tokenSecret: lab.secret, tenantTokenSecrets, caPem: lab.caPem })];
 }
 
+type Step = () => Promise<void>;
+
+/** Steps stopped at once, each to its end even when another fails. */
+function together(): { readonly add: (step: Step) => void; readonly stop: Step } {
+  const steps: Step[] = [];
+  return { add: (step) => void steps.push(step), stop: async () => void (await Promise.all(steps.splice(0).map((step) => step().catch(() => {})))) };
+}
+
 export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
   const log = options.log ?? (() => {});
-  const stack: Array<() => Promise<void>> = [];
+  // Two waves, each at once, so Ctrl-C takes about one grace period per wave: first
+  // everything that talks to the API server (the kubeconfig file, controllers, stand-ins),
+  // then the API server and the lab.
+  const servers = together();
+  const clients = together();
   const stop = async (): Promise<void> => {
-    for (const step of stack.splice(0).reverse()) await step().catch(() => {});
+    await clients.stop();
+    await servers.stop();
   };
   try {
     const lab = await startLab({ scenario: options.scenario ?? { ...defaultScenario(), timing: timingPresets["capmox"] }, port: options.labPort ?? 0, log: (line) => log(`lab: ${line}`) });
-    stack.push(() => lab.stop());
+    servers.add(() => lab.stop());
     log(`lab (Proxmox VE emulator) at ${lab.url}`);
+    const kubeletLog: string[] = [];
+    const detachKubelets = attachKubeletStandIns(lab.state, (line) => {
+      kubeletLog.push(line);
+      if (kubeletLog.length > 1000) kubeletLog.shift();
+      log(line);
+    });
+    clients.add(async () => detachKubelets());
     const kube = await startKubeEnv({ binaries: options.kubeBinaries, log, ...(options.tmpRoot ? { tmpRoot: options.tmpRoot } : {}) });
-    stack.push(() => kube.stop());
+    servers.add(() => kube.stop());
     const ports = await controllerPorts();
     const webhookCert = await issueServingCertificate(kube.servingCa, "cozy-proxmox-webhooks");
     const platform = options.platform ?? defaultConfig();
@@ -211,22 +210,21 @@ export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
     await installComponents(kube, [...managementComponents({ corePort: ports.coreWebhook, kubeadmPort: ports.kubeadmWebhook, caPem: kube.servingCa.certPem }), ...fluxObjects]);
     log("installed the CRDs and webhooks of CAPI v1.10.1 (core, kubeadm), the Kamaji provider, capmox and IPAM");
     const kcm = await startKubeControllerManager(kube, options.kubeBinaries.kubeControllerManager);
-    stack.push(() => kcm.process.stop());
+    clients.add(() => kcm.process.stop());
     const controllers = await startControllers({ binaries: options.controllerBinaries, dir: kube.dir, kubeconfigPath: kube.kubeconfigPath, ports, webhookCert });
-    // Together: each may take its grace period to shut down.
-    stack.push(async () => void (await Promise.all(controllers.map((c) => c.process.stop()))));
+    for (const c of controllers) clients.add(() => c.process.stop());
     const helm = options.fluxBinaries ? [await startHelmController(options.fluxBinaries.helmController, kube.dir, kube.kubeconfigPath)] : [];
-    stack.push(async () => void (await Promise.all(helm.map((c) => c.process.stop()))));
+    for (const c of helm) clients.add(() => c.process.stop());
     const all = [kcm, ...controllers, ...helm];
     await waitHealthy(all, options.startTimeoutMs ?? 120_000);
     log(`controllers healthy: ${all.map((c) => `${c.name} ${c.version}`).join(", ")}`);
     const kamaji = new KamajiStandIn({ client: kube.client, binaries: options.kubeBinaries, log, ...(options.tmpRoot ? { tmpRoot: options.tmpRoot } : {}) });
     kamaji.start();
-    stack.push(() => kamaji.stop());
+    clients.add(() => kamaji.stop());
     let flux: FluxStandIns | undefined;
     if (options.fluxBinaries) {
       flux = await startFluxStandIns(kube.client, platform, log, options.tmpRoot);
-      stack.push(() => flux?.stop() ?? Promise.resolve());
+      clients.add(() => flux?.stop() ?? Promise.resolve());
       log(`Flux: helm-controller ${options.fluxBinaries.helmController.version}, ${sourceControllerStandInName} at ${flux.source.url}, ${cozystackApiStandInName}`);
     }
     const standIns = ["kamaji-stand-in", ...(flux ? [cozystackApiStandInName, sourceControllerStandInName] : [])];
@@ -243,13 +241,14 @@ export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
     const kubeconfigPath = options.kubeconfigPath;
     if (kubeconfigPath) {
       writeKubeconfig(kubeconfigPath, readFileSync(kube.kubeconfigPath, "utf8"));
-      stack.push(async () => rmSync(kubeconfigPath, { force: true }));
+      clients.add(async () => rmSync(kubeconfigPath, { force: true }));
     }
     const exited = Promise.race([kube.exited, ...all.map((c) => c.process.exited.then((code) => ({ name: c.name, code })))]);
     return {
       kube,
       lab,
       labCredentials,
+      kubeletLog,
       controllers: all,
       kamaji,
       ...(flux ? { flux } : {}),

@@ -15,7 +15,8 @@ import type { PlatformConfig } from "../config/index.js";
 import { appChartPath, appsRepository, renderAppFiles, resourceDefinition } from "../cozystack/app/index.js";
 import type { KubeClient, KubeObject } from "../kube/index.js";
 import { freePort, ServerProcess } from "../kube/env/index.js";
-import { httpOk, type RunningController } from "./controllers.js";
+import { httpOk } from "../stages/local-controllers.js";
+import type { RunningController } from "./controllers.js";
 import { applicationCrd, CozystackApiStandIn, type ResourceDefinition } from "./cozystack-api-stand-in.js";
 import { ensureSourceCrds, helmReleaseCrds, type FluxBinaries } from "./flux-binaries.js";
 import { SourceControllerStandIn, type ChartFiles } from "./source-controller-stand-in.js";
@@ -55,7 +56,8 @@ export async function startHelmController(binary: FluxBinaries["helmController"]
       `--health-addr=127.0.0.1:${healthPort}`,
       "--enable-leader-election=false",
       "--requeue-dependency=5s",
-      "--graceful-shutdown-timeout=10s",
+      // Within the watchdog's grace period (ServerProcess): the environment is thrown away.
+      "--graceful-shutdown-timeout=1s",
       "--log-encoding=console",
     ],
     logFile,
@@ -85,9 +87,6 @@ export async function startFluxStandIns(client: KubeClient, config: PlatformConf
   return {
     source,
     cozystackApi,
-    stop: async () => {
-      await cozystackApi.stop();
-      await source.stop();
-    },
+    stop: async () => void (await Promise.all([cozystackApi.stop(), source.stop()])),
   };
 }

@@ -19,7 +19,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type KubeBinaries, type KubeEnv, ServerProcess, startKubeEnv } from "../kube/env/index.js";
-import { inform, type KubeClient, type KubeObject } from "../kube/index.js";
+import { type KubeClient, type KubeObject, objectKey, Reconciler } from "../kube/index.js";
 
 export const kamajiStandInName = "kamaji-stand-in";
 const finalizer = "cozy-proxmox.io/kamaji-stand-in";
@@ -98,20 +98,14 @@ function ownerCluster(kcp: KubeObject): string | undefined {
   return owners.find((o) => o.kind === "Cluster" && o.apiVersion.startsWith("cluster.x-k8s.io/"))?.name;
 }
 
+/** Its controller manager and API server at once: the whole control plane is thrown away. */
 async function stopTenant(tenant: TenantControlPlane): Promise<void> {
-  await tenant.controllerManager.stop();
-  await tenant.env.stop();
+  await Promise.all([tenant.controllerManager.stop(), tenant.env.stop()]);
 }
 
-const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
-
 export class KamajiStandIn {
-  private readonly abort = new AbortController();
-  private readonly latest = new Map<string, KubeObject>();
-  private readonly dirty = new Set<string>();
   private readonly tenants = new Map<string, TenantControlPlane>();
-  private wake: (() => void) | undefined;
-  private loops: Promise<unknown> | undefined;
+  private reconciler: Reconciler | undefined;
 
   constructor(private readonly options: KamajiStandInOptions) {}
 
@@ -122,55 +116,24 @@ export class KamajiStandIn {
 
   start(): void {
     const log = (line: string): void => this.options.log(`${kamajiStandInName}: ${line}`);
-    const informing = inform(
-      this.options.client,
-      kcpApiVersion,
-      "KamajiControlPlane",
-      (object, deleted) => {
-        if (deleted) this.latest.delete(keyOf(object));
-        else this.latest.set(keyOf(object), object);
-        this.enqueue(keyOf(object));
-      },
-      { signal: this.abort.signal, onError: (e) => log(`watch: ${(e as Error).message}`) },
-    );
-    this.loops = Promise.all([informing, this.work(log)]);
+    this.reconciler = new Reconciler({
+      client: this.options.client,
+      apiVersion: kcpApiVersion,
+      kind: "KamajiControlPlane",
+      reconcile: (key, kcp) => this.reconcile(key, kcp, log),
+      log,
+    });
+    this.reconciler.start();
   }
 
   /** Stops watching and every tenant control plane. */
   async stop(): Promise<void> {
-    this.abort.abort();
-    this.wake?.();
-    await this.loops;
+    await this.reconciler?.stop();
     await Promise.all([...this.tenants.values()].map((t) => stopTenant(t)));
     this.tenants.clear();
   }
 
-  private enqueue(key: string): void {
-    this.dirty.add(key);
-    this.wake?.();
-  }
-
-  /** One worker: reconciles dirty keys one at a time; a failure is retried after a second. */
-  private async work(log: (line: string) => void): Promise<void> {
-    while (!this.abort.signal.aborted) {
-      const key = this.dirty.values().next().value as string | undefined;
-      if (key === undefined) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        continue;
-      }
-      this.dirty.delete(key);
-      try {
-        await this.reconcile(key, log);
-      } catch (error) {
-        if (this.abort.signal.aborted) return;
-        log(`${key}: ${(error as Error).message}; retrying`);
-        setTimeout(() => this.enqueue(key), 1_000).unref();
-      }
-    }
-  }
-
-  private async reconcile(key: string, log: (line: string) => void): Promise<void> {
-    const kcp = this.latest.get(key);
+  private async reconcile(key: string, kcp: KubeObject | undefined, log: (line: string) => void): Promise<void> {
     if (!kcp) return this.forget(key, log);
     if (kcp.metadata["deletionTimestamp"]) return this.finalize(kcp, log);
     const cluster = ownerCluster(kcp);
@@ -184,7 +147,7 @@ export class KamajiStandIn {
   }
 
   private async ensureControlPlane(kcp: KubeObject, cluster: string, log: (line: string) => void): Promise<TenantControlPlane> {
-    const key = keyOf(kcp);
+    const key = objectKey(kcp);
     const running = this.tenants.get(key);
     if (running) return running;
     const env = await startKubeEnv({
@@ -260,7 +223,7 @@ export class KamajiStandIn {
   }
 
   private async finalize(kcp: KubeObject, log: (line: string) => void): Promise<void> {
-    const key = keyOf(kcp);
+    const key = objectKey(kcp);
     await this.forget(key, log);
     const cluster = ownerCluster(kcp) ?? kcp.metadata.labels?.[clusterLabel];
     if (cluster) {

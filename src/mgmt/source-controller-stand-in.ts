@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { parse } from "yaml";
-import { inform, type KubeClient, type KubeObject } from "../kube/index.js";
+import { type KubeClient, type KubeObject, objectKey, Reconciler } from "../kube/index.js";
 import { helmPath } from "../tools/helm.js";
 
 export const sourceControllerStandInName = "source-controller-stand-in";
@@ -89,7 +89,6 @@ export function versionMatches(wanted: string | undefined, version: string): boo
   return w === "" || w === "*" || w === ">= 0.0.0-0" || w === ">=0.0.0-0" || w === version;
 }
 
-const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
 
 interface HelmChartSpec {
   readonly chart?: string;
@@ -98,11 +97,10 @@ interface HelmChartSpec {
 }
 
 export class SourceControllerStandIn {
-  private readonly abort = new AbortController();
+  private reconciler: Reconciler | undefined;
   private readonly charts = new Map<string, PackagedChart>();
   private server: Server | undefined;
   private workDir: string | undefined;
-  private informing: Promise<void> | undefined;
   private baseUrl = "";
 
   constructor(private readonly options: SourceControllerStandInOptions) {}
@@ -127,15 +125,18 @@ export class SourceControllerStandIn {
     }
     await this.listen();
     for (const repo of this.options.repositories) await this.applyRepository(repo);
-    this.informing = inform(this.options.client, sourceApiVersion, "HelmChart", (object, deleted) => void (deleted ? undefined : this.reconcile(object)), {
-      signal: this.abort.signal,
-      onError: (e) => this.log(`watch: ${(e as Error).message}`),
+    this.reconciler = new Reconciler({
+      client: this.options.client,
+      apiVersion: sourceApiVersion,
+      kind: "HelmChart",
+      log: (line) => this.log(line),
+      reconcile: async (_key, chart) => chart && this.publish(chart),
     });
+    this.reconciler.start();
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    await this.informing;
+    await this.reconciler?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
     if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
@@ -185,12 +186,6 @@ export class SourceControllerStandIn {
     await this.options.client.apply({ ...ref, status }, { fieldManager: sourceControllerStandInName, subresource: "status" });
   }
 
-  private reconcile(object: KubeObject): void {
-    this.publish(object).catch((error: unknown) => {
-      if (!this.abort.signal.aborted) this.log(`HelmChart ${keyOf(object)}: ${(error as Error).message}`);
-    });
-  }
-
   /** Ready with the artifact, for this generation; Ready=False when the chart is not served. */
   private async publish(object: KubeObject): Promise<void> {
     if (object.metadata["deletionTimestamp"]) return;
@@ -206,7 +201,7 @@ export class SourceControllerStandIn {
     if (!chart || !versionMatches(spec.version, chart.version)) {
       const why = chart ? `no version of '${spec.chart}' matches '${spec.version}' (have ${chart.version})` : `no chart '${spec.chart}' in HelmRepository ${repoKey}`;
       await this.setStatus(ref, { observedGeneration: generation, conditions: [this.condition("Ready", "False", "ChartPullError", why, object)] });
-      this.log(`HelmChart ${keyOf(object)}: ${why}`);
+      this.log(`HelmChart ${objectKey(object)}: ${why}`);
       return;
     }
     const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
@@ -220,6 +215,6 @@ export class SourceControllerStandIn {
         this.condition("ArtifactInStorage", "True", "ChartPullSucceeded", `pulled '${chart.name}' chart with version '${chart.version}'`, object),
       ],
     });
-    this.log(`HelmChart ${keyOf(object)}: artifact ${chart.name} ${chart.version} (${chart.digest})`);
+    this.log(`HelmChart ${objectKey(object)}: artifact ${chart.name} ${chart.version} (${chart.digest})`);
   }
 }

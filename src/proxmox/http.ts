@@ -134,6 +134,11 @@ class PlainHttpAgent extends http.Agent {
   }
 }
 
+/** A ProxmoxApiError for this request, from what went wrong. */
+type Fail = (props: Omit<ConstructorParameters<typeof ProxmoxApiError>[0], "method" | "path">) => ProxmoxApiError;
+/** Ends a request once: with an error, or with the response. */
+type Settle = (error: ProxmoxApiError | undefined, response?: TransportResponse) => void;
+
 export class HttpTransport {
   readonly #options: TransportOptions;
   readonly #secure: boolean;
@@ -164,28 +169,8 @@ export class HttpTransport {
   /** Sends one request; resolves with any HTTP status, rejects on transport failures. */
   send(request: TransportRequest): Promise<TransportResponse> {
     const { method, path } = request;
-    const base = this.#options.baseUrl;
-    let query = "";
-    let body: Buffer | undefined;
-    const headers: Record<string, string | number> = {
-      Accept: "application/json",
-      "User-Agent": this.#options.userAgent,
-    };
-    if (request.multipart) {
-      headers["Content-Type"] = request.multipart.contentType;
-      headers["Content-Length"] = request.multipart.length;
-    } else if (method === "GET" || method === "DELETE") {
-      const qs = encodeParams(request.params).toString();
-      query = qs ? `?${qs}` : "";
-    } else {
-      body = Buffer.from(encodeParams(request.params).toString(), "utf8");
-      headers["Content-Type"] = "application/x-www-form-urlencoded";
-      headers["Content-Length"] = body.length;
-    }
-    const basePath = base.pathname.replace(/\/+$/, "");
-    const fail = (props: Omit<ConstructorParameters<typeof ProxmoxApiError>[0], "method" | "path">): ProxmoxApiError =>
-      new ProxmoxApiError({ method, path: path.split("?")[0], ...props });
-
+    const fail: Fail = (props) => new ProxmoxApiError({ method, path: path.split("?")[0], ...props });
+    const { query, body, headers } = this.#encode(request);
     return new Promise<TransportResponse>((resolve, reject) => {
       if (request.signal?.aborted) {
         reject(fail({ kind: "aborted", requestSent: false, cause: request.signal.reason }));
@@ -193,7 +178,7 @@ export class HttpTransport {
       }
       let settled = false;
       let gotSocket = false;
-      const settle = (error: ProxmoxApiError | undefined, response?: TransportResponse): void => {
+      const settle: Settle = (error, response) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -201,15 +186,7 @@ export class HttpTransport {
         if (error) reject(error);
         else resolve(response!);
       };
-      const requestOptions: https.RequestOptions = {
-        method,
-        host: base.hostname.replace(/^\[|\]$/g, ""),
-        port: base.port || (this.#secure ? 443 : 80),
-        path: `${basePath}/api2/json${path}${query}`,
-        headers: { ...headers, Authorization: this.#options.credentials.authorizationHeader() },
-        agent: method === "GET" ? this.#readAgent : this.#writeAgent,
-      };
-      const req = (this.#secure ? https : http).request(requestOptions);
+      const req = this.#request(method, `${path}${query}`, headers);
       req.on("socket", () => {
         gotSocket = true;
       });
@@ -223,31 +200,56 @@ export class HttpTransport {
       };
       request.signal?.addEventListener("abort", onAbort, { once: true });
       req.on("error", (err) => settle(this.#transportError(fail, err, gotSocket)));
-      req.on("response", (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("error", (err) => settle(this.#transportError(fail, err, true)));
-        res.on("end", () => {
-          const status = res.statusCode ?? 0;
-          const reason = res.statusMessage ?? "";
-          const text = Buffer.concat(chunks).toString("utf8");
-          if (text.trim() === "") {
-            settle(undefined, { status, reason, body: undefined });
-            return;
-          }
-          try {
-            settle(undefined, { status, reason, body: JSON.parse(text) as unknown });
-          } catch (cause) {
-            // An error status with a non-JSON body still says enough through its status line.
-            if (status >= 400) settle(undefined, { status, reason, body: undefined });
-            else settle(fail({ kind: "protocol", status, reason, hint: `response is not JSON (${text.slice(0, 80)})`, cause }));
-          }
-        });
-      });
+      req.on("response", (res) => this.#readResponse(res, fail, settle));
       this.#writeBody(req, body, request.multipart).catch((err: Error) => {
         settle(this.#transportError(fail, err, true));
         req.destroy();
       });
+    });
+  }
+
+  /** The query string, body and headers of a request: form-encoded, in the query for GET and DELETE. */
+  #encode(request: TransportRequest): { query: string; body?: Buffer; headers: Record<string, string | number> } {
+    const headers: Record<string, string | number> = { Accept: "application/json", "User-Agent": this.#options.userAgent };
+    if (request.multipart) {
+      return { query: "", headers: { ...headers, "Content-Type": request.multipart.contentType, "Content-Length": request.multipart.length } };
+    }
+    const form = encodeParams(request.params).toString();
+    if (request.method === "GET" || request.method === "DELETE") return { query: form ? `?${form}` : "", headers };
+    const body = Buffer.from(form, "utf8");
+    return { query: "", body, headers: { ...headers, "Content-Type": "application/x-www-form-urlencoded", "Content-Length": body.length } };
+  }
+
+  /** The request object, on the read agent for GET and the write agent otherwise. */
+  #request(method: string, pathAndQuery: string, headers: Record<string, string | number>): http.ClientRequest {
+    const base = this.#options.baseUrl;
+    return (this.#secure ? https : http).request({
+      method,
+      host: base.hostname.replace(/^\[|\]$/g, ""),
+      port: base.port || (this.#secure ? 443 : 80),
+      path: `${base.pathname.replace(/\/+$/, "")}/api2/json${pathAndQuery}`,
+      headers: { ...headers, Authorization: this.#options.credentials.authorizationHeader() },
+      agent: method === "GET" ? this.#readAgent : this.#writeAgent,
+    });
+  }
+
+  /** The answer, whatever its status: JSON body, or none; a 2xx that is not JSON is a protocol error. */
+  #readResponse(res: http.IncomingMessage, fail: Fail, settle: Settle): void {
+    const chunks: Buffer[] = [];
+    res.on("data", (chunk: Buffer) => chunks.push(chunk));
+    res.on("error", (err) => settle(this.#transportError(fail, err, true)));
+    res.on("end", () => {
+      const status = res.statusCode ?? 0;
+      const reason = res.statusMessage ?? "";
+      const text = Buffer.concat(chunks).toString("utf8");
+      if (text.trim() === "") return settle(undefined, { status, reason, body: undefined });
+      try {
+        settle(undefined, { status, reason, body: JSON.parse(text) as unknown });
+      } catch (cause) {
+        // An error status with a non-JSON body still says enough through its status line.
+        if (status >= 400) settle(undefined, { status, reason, body: undefined });
+        else settle(fail({ kind: "protocol", status, reason, hint: `response is not JSON (${text.slice(0, 80)})`, cause }));
+      }
     });
   }
 
@@ -268,11 +270,7 @@ export class HttpTransport {
     req.end();
   }
 
-  #transportError(
-    fail: (props: Omit<ConstructorParameters<typeof ProxmoxApiError>[0], "method" | "path">) => ProxmoxApiError,
-    err: Error,
-    gotSocket: boolean,
-  ): ProxmoxApiError {
+  #transportError(fail: Fail, err: Error, gotSocket: boolean): ProxmoxApiError {
     const connectPhase = err instanceof ConnectFailure;
     const original = connectPhase ? err.original : err;
     const code = original instanceof TlsVerificationFailure ? original.code : (original as NodeJS.ErrnoException).code;

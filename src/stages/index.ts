@@ -6,7 +6,7 @@ export * from "./model.js";
 export { runChecks, redact, toCheckResult, type CheckSpec, type RunEvent, type RunListener, type RunChecksOptions } from "./runner.js";
 export { criteria, defaultTimeouts, formatDuration, parseDuration, resolveTimeouts, TimeoutConfigError, type TimeoutKey, type Timeouts } from "./timeouts.js";
 export { StageContext, majorOf, type StageInput } from "./input.js";
-export { failedChecks, isImplemented, runStage, runStages, stageCatalog, type ImplementedStage, type StageInfo } from "./registry.js";
+export { failedChecks, notRunnableReason, runStage, runStages, stageCatalog, stageInfo, type StageInfo, type StageNeeds, type StageNumber } from "./registry.js";
 export { stripApiPath, checkUrl } from "./stage1/url.js";
 export { renderJson, JSON_REPORT_FORMAT } from "./reporters/json.js";
 export { renderJunit, xmlEscape } from "./reporters/junit.js";

@@ -82,7 +82,7 @@ export interface CheckResult {
   readonly figures: Readonly<Record<string, Figure>>;
 }
 
-export type StageVerdict = "passed" | "failed" | "not-implemented" | "not-run";
+export type StageVerdict = "passed" | "failed" | "not-run";
 
 export interface StageResult {
   readonly stage: number | string;

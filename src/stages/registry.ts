@@ -1,110 +1,157 @@
 /**
- * The eight validation stages by number, which of them exist, and running a selection in
- * order (stopping at the first failed stage unless `keepGoing`).
+ * The eight validation stages in one table (number, title, what each needs besides the
+ * Proxmox API, how it is loaded and run), and running a selection in order (stopping at the
+ * first failed stage unless `keepGoing`). What each stage checks: the README's "Validating
+ * a Proxmox cluster" and "The management environment, stages 3, 4 and 8".
  */
 import { StageContext, type StageInput } from "./input.js";
 import { type CheckResult, type RunResult, type StageResult, runOk } from "./model.js";
 import { runChecks } from "./runner.js";
-import { STAGE1_TITLE, stage1Checks } from "./stage1/index.js";
-import { STAGE2_TITLE, stage2Checks } from "./stage2/index.js";
-import { STAGE3_TITLE, Stage3Run, stage3Checks } from "./stage3/index.js";
-import { STAGE4_TITLE, STAGE4_WORKERS, Stage4Run, stage4Checks } from "./stage4/index.js";
+import { stage1Checks } from "./stage1/index.js";
+import { stage2Checks } from "./stage2/index.js";
 import { stageVerdict } from "./model.js";
 import { toCheckResult } from "./runner.js";
-import { notRunnableReason } from "./tenant/input.js";
+import { tenantEnv } from "./tenant/input.js";
 
-export interface StageInfo {
-  readonly number: number;
-  readonly title: string;
-  readonly implemented: boolean;
+/** What a stage needs besides the Proxmox API. */
+export interface StageNeeds {
+  /** The management cluster (`--kubeconfig` or KUBECONFIG): `input.management`. */
+  readonly management: boolean;
+  /** A tenant cluster whose workers are Proxmox VMs (`--tenant-kubeconfig`): `input.tenant`. */
+  readonly tenant: boolean;
 }
 
-/** All stages of docs/validation-stages.md, all implemented. */
+export type StageNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+
+type RunOptions = Parameters<typeof runChecks>[4];
+
+/** What a stage's loader gets: its own row, the input, and the runner's options. */
+interface StageRun {
+  readonly number: StageNumber;
+  readonly title: string;
+  readonly input: StageInput;
+  readonly ctx: StageContext;
+  readonly options: RunOptions;
+}
+
+export interface StageInfo {
+  readonly number: StageNumber;
+  readonly title: string;
+  readonly needs: StageNeeds;
+  /** Loads the stage's module and runs its checks (stages 3–8 load only when they run: cdk8s-plus is among theirs). */
+  readonly load: (run: StageRun) => Promise<StageResult>;
+}
+
+const proxmoxOnly: StageNeeds = { management: false, tenant: false };
+const managementCluster: StageNeeds = { management: true, tenant: false };
+
 export const stageCatalog: readonly StageInfo[] = [
-  { number: 1, title: STAGE1_TITLE, implemented: true },
-  { number: 2, title: STAGE2_TITLE, implemented: true },
-  { number: 3, title: STAGE3_TITLE, implemented: true },
-  { number: 4, title: STAGE4_TITLE, implemented: true },
-  { number: 5, title: "CSI storage", implemented: true },
-  { number: 6, title: "Network policies", implemented: true },
-  { number: 7, title: "Monitoring", implemented: true },
-  { number: 8, title: "Tenant lifecycle", implemented: true },
+  { number: 1, title: "Proxmox API connection", needs: proxmoxOnly, load: async (r) => runChecks(1, r.title, stage1Checks(), r.ctx, r.options) },
+  { number: 2, title: "Network and storage", needs: proxmoxOnly, load: async (r) => runChecks(2, r.title, stage2Checks(r.input.config.proxmox.allowedNodes), r.ctx, r.options) },
+  { number: 3, title: "VM management via Cluster API", needs: managementCluster, load: loadStage3 },
+  { number: 4, title: "Worker integration", needs: managementCluster, load: loadStage4 },
+  { number: 5, title: "CSI storage", needs: { management: false, tenant: true }, load: loadStage5 },
+  { number: 6, title: "Network policies", needs: { management: false, tenant: true }, load: loadStage6 },
+  // The metrics stack runs in the management cluster; the test pod in the tenant.
+  { number: 7, title: "Monitoring", needs: { management: true, tenant: true }, load: loadStage7 },
+  { number: 8, title: "Tenant lifecycle", needs: managementCluster, load: loadStage8 },
 ];
 
-export type ImplementedStage = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+/** The row of stage `n`; a RangeError naming it when there is none. */
+export function stageInfo(n: number): StageInfo {
+  const info = stageCatalog.find((s) => s.number === n);
+  if (!info) throw new RangeError(`stage: ${n} is not a stage (1..${stageCatalog.length})`);
+  return info;
+}
 
-export function isImplemented(n: number): n is ImplementedStage {
-  return stageCatalog.some((s) => s.number === n && s.implemented);
+/** Why stage `n` cannot run with what `input` holds, or undefined when it can. */
+export function notRunnableReason(n: number, input: Pick<StageInput, "management" | "tenant">): string | undefined {
+  const { needs } = stageInfo(n);
+  const missing: string[] = [];
+  if (needs.tenant && !input.tenant) missing.push(`the tenant cluster whose workers are Proxmox VMs (--tenant-kubeconfig <file> or ${tenantEnv.kubeconfig})`);
+  if (needs.management && !input.management) {
+    missing.push(needs.tenant ? "the management cluster running the metrics stack (--kubeconfig <file> or KUBECONFIG)" : "the management cluster (--kubeconfig <file> or KUBECONFIG)");
+  }
+  return missing.length > 0 ? `not runnable here: stage ${n} needs ${missing.join(" and ")}; it does not count as passed` : undefined;
 }
 
 /**
- * Runs one implemented stage. Bootstrap calls `runStage(1, input)` as its preflight and
- * stops on `result.verdict === "failed"` (see `failedChecks`).
+ * Runs one stage. Bootstrap calls `runStage(1, input)` as its preflight and stops on
+ * `result.verdict === "failed"` (see `failedChecks`).
  */
-export function runStage(n: ImplementedStage, input: StageInput): Promise<StageResult> {
-  const ctx = new StageContext(input);
+export function runStage(n: StageNumber, input: StageInput): Promise<StageResult> {
+  const info = stageInfo(n);
+  const reason = notRunnableReason(n, input);
+  if (reason) return Promise.reject(new Error(reason));
   const options = {
     timeouts: input.timeouts,
     ...(input.signal ? { signal: input.signal } : {}),
     ...(input.onEvent ? { onEvent: input.onEvent } : {}),
     ...(input.secrets ? { secrets: input.secrets } : {}),
   };
-  if (n === 1) return runChecks(1, STAGE1_TITLE, stage1Checks(), ctx, options);
-  if (n === 2) return runChecks(2, STAGE2_TITLE, stage2Checks(input.config.proxmox.allowedNodes), ctx, options);
-  if (n === 5 || n === 6 || n === 7) return runTenantStage(n, input, ctx, options);
-  if (!input.management) throw new Error(`stage ${n} needs input.management (the management cluster)`);
-  if (n === 8) return runLifecycleStage(input, input.management, ctx, options);
-  const tenantCleanup = (run: Stage3Run) => (): Promise<string[]> => {
-    const p = input.config.proxmox;
-    return run.cleanup(input.api, p.isoStorage, p.allowedNodes, input.timeouts["capi.delete"]);
-  };
-  if (n === 3) {
-    const run = new Stage3Run(input.management, input.config);
-    return withCleanup(tenantCleanup(run), tenantCleanupCheck, input, () => runChecks(3, STAGE3_TITLE, stage3Checks(run), ctx, options));
-  }
-  const run = new Stage3Run(input.management, input.config, STAGE4_WORKERS);
-  return withCleanup(tenantCleanup(run), tenantCleanupCheck, input, () => runChecks(4, STAGE4_TITLE, stage4Checks(new Stage4Run(run)), ctx, options));
+  return info.load({ number: n, title: info.title, input, ctx: new StageContext(input), options });
+}
+
+/** `input.management`, which the table promised to the stages that need it. */
+function management(r: StageRun): NonNullable<StageInput["management"]> {
+  if (!r.input.management) throw new Error(`stage ${r.number} needs input.management (the management cluster)`);
+  return r.input.management;
+}
+
+function tenant(r: StageRun): NonNullable<StageInput["tenant"]> {
+  if (!r.input.tenant) throw new Error(`stage ${r.number} needs input.tenant (the tenant cluster)`);
+  return r.input.tenant;
+}
+
+/** Stage 3's test tenant cleanup: its VMs and ISOs, within the delete budget. */
+function tenantCleanup(r: StageRun, run: { cleanup: (api: StageInput["api"], isoStorage: string, nodes: readonly string[], limitMs: number) => Promise<string[]> }) {
+  const p = r.input.config.proxmox;
+  return (): Promise<string[]> => run.cleanup(r.input.api, p.isoStorage, p.allowedNodes, r.input.timeouts["capi.delete"]);
+}
+
+async function loadStage3(r: StageRun): Promise<StageResult> {
+  const { Stage3Run, stage3Checks } = await import("./stage3/index.js");
+  const run = new Stage3Run(management(r), r.input.config);
+  return withCleanup(tenantCleanup(r, run), tenantCleanupCheck, r.input, () => runChecks(3, r.title, stage3Checks(run), r.ctx, r.options));
+}
+
+async function loadStage4(r: StageRun): Promise<StageResult> {
+  const { Stage3Run } = await import("./stage3/index.js");
+  const { STAGE4_WORKERS, Stage4Run, stage4Checks } = await import("./stage4/index.js");
+  const run = new Stage3Run(management(r), r.input.config, STAGE4_WORKERS);
+  return withCleanup(tenantCleanup(r, run), tenantCleanupCheck, r.input, () => runChecks(4, r.title, stage4Checks(new Stage4Run(run)), r.ctx, r.options));
 }
 
 const tenantCleanupCheck = { id: "tenant.cleanup", title: "nothing of the test tenant is left" };
 
-/**
- * Stage 8, a tenant by its Kubernetes object. Its module (stage 5's workload, cdk8s-plus
- * among it) loads only when it runs.
- */
-async function runLifecycleStage(input: StageInput, management: NonNullable<StageInput["management"]>, ctx: StageContext, options: Parameters<typeof runChecks>[4]): Promise<StageResult> {
+/** Stage 8, a tenant by its Kubernetes object. */
+async function loadStage8(r: StageRun): Promise<StageResult> {
   const { Stage8Run, stage8Checks } = await import("./stage8/index.js");
-  const title = stageCatalog.find((s) => s.number === 8)?.title ?? "stage 8";
-  const run = new Stage8Run(management, input.config, input.tenant?.probeImage);
-  const p = input.config.proxmox;
-  const limits = { workloadMs: input.timeouts["workload.cleanup"], deleteMs: input.timeouts["capi.delete"] };
-  return withCleanup(() => run.cleanup(input.api, p.isoStorage, p.allowedNodes, limits), tenantCleanupCheck, input, () => runChecks(8, title, stage8Checks(run), ctx, options));
+  const run = new Stage8Run(management(r), r.input.config, r.input.tenant?.probeImage);
+  const p = r.input.config.proxmox;
+  const limits = { workloadMs: r.input.timeouts["workload.cleanup"], deleteMs: r.input.timeouts["capi.delete"] };
+  return withCleanup(() => run.cleanup(r.input.api, p.isoStorage, p.allowedNodes, limits), tenantCleanupCheck, r.input, () => runChecks(8, r.title, stage8Checks(run), r.ctx, r.options));
 }
+
 const workloadCleanupCheck = { id: "workload.cleanup", title: "nothing of the test workloads is left" };
 
-/**
- * Stages 5 to 7, in the tenant cluster. Their modules (cdk8s-plus among them) load only when
- * one of them runs.
- */
-async function runTenantStage(n: 5 | 6 | 7, input: StageInput, ctx: StageContext, options: Parameters<typeof runChecks>[4]): Promise<StageResult> {
-  const reason = notRunnableReason(n, Boolean(input.tenant), Boolean(input.management));
-  if (reason || !input.tenant) throw new Error(reason ?? `stage ${n} needs input.tenant`);
-  const tenant = input.tenant;
-  const limit = input.timeouts["workload.cleanup"];
-  const title = stageCatalog.find((s) => s.number === n)?.title ?? `stage ${n}`;
-  if (n === 5) {
-    const { Stage5Run, stage5Checks } = await import("./stage5/index.js");
-    const run = new Stage5Run(tenant);
-    return withCleanup(() => run.cleanup(input.api, limit), workloadCleanupCheck, input, () => runChecks(5, title, stage5Checks(run), ctx, options));
-  }
-  if (n === 6) {
-    const { Stage6Run, stage6Checks } = await import("./stage6/index.js");
-    const run = new Stage6Run(tenant);
-    return withCleanup(() => run.objects.cleanup(limit), workloadCleanupCheck, input, () => runChecks(6, title, stage6Checks(run), ctx, options));
-  }
+/** Stages 5 to 7 run test workloads in the tenant cluster; they leave nothing. */
+async function loadStage5(r: StageRun): Promise<StageResult> {
+  const { Stage5Run, stage5Checks } = await import("./stage5/index.js");
+  const run = new Stage5Run(tenant(r));
+  return withCleanup(() => run.cleanup(r.input.api, r.input.timeouts["workload.cleanup"]), workloadCleanupCheck, r.input, () => runChecks(5, r.title, stage5Checks(run), r.ctx, r.options));
+}
+
+async function loadStage6(r: StageRun): Promise<StageResult> {
+  const { Stage6Run, stage6Checks } = await import("./stage6/index.js");
+  const run = new Stage6Run(tenant(r));
+  return withCleanup(() => run.objects.cleanup(r.input.timeouts["workload.cleanup"]), workloadCleanupCheck, r.input, () => runChecks(6, r.title, stage6Checks(run), r.ctx, r.options));
+}
+
+async function loadStage7(r: StageRun): Promise<StageResult> {
   const { Stage7Run, stage7Checks } = await import("./stage7/index.js");
-  const run = new Stage7Run(tenant, input.management!.client);
-  return withCleanup(() => run.objects.cleanup(limit), workloadCleanupCheck, input, () => runChecks(7, title, stage7Checks(run), ctx, options));
+  const run = new Stage7Run(tenant(r), management(r).client);
+  return withCleanup(() => run.objects.cleanup(r.input.timeouts["workload.cleanup"]), workloadCleanupCheck, r.input, () => runChecks(7, r.title, stage7Checks(run), r.ctx, r.options));
 }
 
 /**
@@ -142,11 +189,11 @@ export function failedChecks(result: StageResult): CheckResult[] {
   return result.checks.filter((c) => c.verdict === "failed");
 }
 
-function placeholder(info: StageInfo, verdict: "not-implemented" | "not-run", reason: string): StageResult {
-  return { stage: info.number, title: info.title, verdict, reason, checks: [], durationMs: 0, figures: {} };
+function placeholder(info: StageInfo, reason: string): StageResult {
+  return { stage: info.number, title: info.title, verdict: "not-run", reason, checks: [], durationMs: 0, figures: {} };
 }
 
-/** Runs the selected stages in ascending order. Unimplemented stages are reported, never passed. */
+/** Runs the selected stages in ascending order. A stage that cannot run is reported, never passed. */
 export async function runStages(
   selection: readonly number[] | "all",
   input: StageInput,
@@ -158,20 +205,16 @@ export async function runStages(
   const stages: StageResult[] = [];
   let stoppedBy: number | undefined;
   for (const n of wanted) {
-    const info = stageCatalog.find((s) => s.number === n);
-    if (!info) throw new RangeError(`stage: ${n} is not a stage (1..${stageCatalog.length})`);
-    if (!info.implemented) {
-      stages.push(placeholder(info, "not-implemented", `stage ${n} (${info.title}) is not implemented yet: it was not run and does not count as passed`));
-    } else if (stoppedBy !== undefined) {
-      stages.push(placeholder(info, "not-run", `not run because stage ${stoppedBy} failed (use --keep-going to run it anyway)`));
-    } else if (n >= 5 && n <= 7 && notRunnableReason(n, Boolean(input.tenant), Boolean(input.management))) {
-      stages.push(placeholder(info, "not-run", notRunnableReason(n, Boolean(input.tenant), Boolean(input.management)) as string));
-    } else if ((n === 3 || n === 4 || n === 8) && !input.management) {
-      stages.push(placeholder(info, "not-run", `not run: stage ${n} needs the management cluster (--kubeconfig or KUBECONFIG); it does not count as passed`));
+    const info = stageInfo(n);
+    const notRunnable = notRunnableReason(n, input);
+    if (stoppedBy !== undefined) {
+      stages.push(placeholder(info, `not run because stage ${stoppedBy} failed (use --keep-going to run it anyway)`));
+    } else if (notRunnable) {
+      stages.push(placeholder(info, notRunnable));
     } else if (input.signal?.aborted) {
-      stages.push(placeholder(info, "not-run", "not run: the run was interrupted"));
+      stages.push(placeholder(info, "not run: the run was interrupted"));
     } else {
-      const result = await runStage(n as ImplementedStage, input);
+      const result = await runStage(info.number, input);
       stages.push(result);
       if (result.verdict === "failed" && !options.keepGoing) stoppedBy = n;
     }

@@ -138,3 +138,12 @@ export function formatDuration(ms: number): string {
   const seconds = Math.round((ms % 60_000) / 1_000);
   return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
 }
+
+/**
+ * Time left for a wait inside a check limited to `limitMs` that began at `started`: what
+ * the limit leaves after `reserveMs` (by default a fifth of the limit, at most 10 s) for the
+ * diagnosis or the steps that follow; at least 1 s.
+ */
+export function timeLeft(limitMs: number, started: number, reserveMs = Math.min(10_000, limitMs / 5)): number {
+  return Math.max(1_000, Math.round(limitMs - reserveMs - (performance.now() - started)));
+}

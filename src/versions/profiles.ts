@@ -74,6 +74,12 @@ const profiles: Readonly<Record<ProfileName, VersionsProfile>> = {
       ipam: "ipam.cluster.x-k8s.io/v1alpha2",
     },
     crdSources: {
+      // Not v1.10.1, which runs: shared/reference/crds saves CAPI's CRDs of v1.12.9 only (v1.10.1's
+      // ship inside CozyStack's components files, not as CRD files). The typed imports and the unit
+      // checks read these; the v1beta1 fields the constructs use are the same in both, and every
+      // tenant object is validated strictly against v1.10.1's own CRDs from the release's
+      // components files (src/tests/integration/cozystack/release-files.test.ts) and served by
+      // the real v1.10.1 controllers in the management environment.
       capiCore: "capi-v1.12.9",
       capiBootstrap: "capi-v1.12.9",
       capmox: "capmox-v0.7.7",

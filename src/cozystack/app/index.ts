@@ -11,21 +11,14 @@ import { appChartPath } from "./names.js";
 export { appChart, appChartDir, platformValuesYaml } from "./chart.js";
 export { releaseName, renderTenantResources, tenantResource } from "./custom-resource.js";
 export * from "./names.js";
-export {
-  definitionRelease,
-  definitionReleaseAfter,
-  resourceDefinition,
-  resourceDefinitionChart,
-  type DefinitionRelease,
-  type KubeObject,
-} from "./resource-definition.js";
+export { resourceDefinition, resourceDefinitionChart, type KubeObject } from "./resource-definition.js";
 export { chartValuesSchema, valuesSchema, type JsonSchema } from "./schema.js";
 export { AppValuesError, defaultValues, memoryQuantity, tenantValues, type Values } from "./values.js";
 
 /**
  * The app chart's files, keyed by path inside `dist/cozystack/` (`packages/apps/kubernetes-proxmox/…`).
  * Its definition chart (`packages/system/kubernetes-proxmox-rd`) is an overlay system chart:
- * `resourceDefinitionChart`, installed by the bundle release `definitionRelease`.
+ * `resourceDefinitionChart`, installed by the bundle release `definitionRelease` (src/bundles/composition.ts).
  */
 export function renderAppFiles(config: PlatformConfig): Map<string, string | Buffer> {
   return underDir(appChartPath, appChart(config));

@@ -16,10 +16,8 @@ export const appsApiVersion = "apps.cozystack.io/v1alpha1";
 /** cozystack-api names the HelmRelease (and so the Helm release) `<prefix><application name>`. */
 export const releasePrefix = "kubernetes-";
 
-/** The system chart with the CozystackResourceDefinition: `packages/system/<dir>`, chart `cozy-<dir>`. */
-export const definitionChartDir = "kubernetes-proxmox-rd";
-/** Namespace of its bundle release (CozyStack's resource definitions live in cozy-system). */
-export const definitionNamespace = "cozy-system";
+/** The system chart with the CozystackResourceDefinition: `packages/system/<dir>`, chart `cozy-<dir>` (the bundle's list). */
+export { definitionChartDir, definitionNamespace } from "../../bundles/overlay-charts.js";
 
 /** HelmRepository of CozyStack's app charts and of its system charts. */
 export const appsRepository = { kind: "HelmRepository", name: "cozystack-apps", namespace: "cozy-public" } as const;

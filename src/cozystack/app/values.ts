@@ -113,6 +113,9 @@ function nodeGroupValues(group: NodeGroupConfig, path: string): Values {
     ...(group.tags.length > 0 ? { tags: [...group.tags] } : {}),
     ...(group.allowedNodes ? { allowedNodes: [...group.allowedNodes] } : {}),
     ...(group.guestAgentChecks === false ? { guestAgentChecks: false } : {}),
+    ...(group.nodeStartupTimeout !== undefined ? { nodeStartupTimeout: group.nodeStartupTimeout } : {}),
+    ...(group.unhealthyTimeout !== undefined ? { unhealthyTimeout: group.unhealthyTimeout } : {}),
+    ...(group.maxUnhealthy !== undefined ? { maxUnhealthy: group.maxUnhealthy } : {}),
   };
 }
 

@@ -9,9 +9,7 @@
  * version becomes the storage version. Objects are then stored and read back in the very
  * version (and schema) the generator emits, which is what the server-side proof is about.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { crdCatalog, loadCrd } from "../../crds/index.js";
 import { referencePath } from "../../paths.js";
 import { getProfile, type VersionsProfile } from "../../versions/index.js";
 import type { KubeClient } from "../client.js";
@@ -35,23 +33,6 @@ export interface CrdSource {
   readonly crd: Crd;
 }
 
-const parsed = new Map<string, readonly Crd[]>();
-
-/**
- * Every CRD document in a YAML file. Reference files never change while we run, and the
- * folder holds megabytes of YAML, so each file is parsed once per process.
- */
-export function readCrdFile(file: string): readonly Crd[] {
-  let crds = parsed.get(file);
-  if (!crds) {
-    crds = parseAllDocuments(readFileSync(file, "utf8"))
-      .map((doc) => doc.toJS() as Crd | null)
-      .filter((doc): doc is Crd => doc?.kind === "CustomResourceDefinition");
-    parsed.set(file, crds);
-  }
-  return crds;
-}
-
 /**
  * The CRDs for a profile: every CRD in the reference folder, one file per CRD name; when
  * several files define the same CRD, the one whose name starts with a `crdSources` prefix
@@ -61,10 +42,10 @@ export function productCrds(profileName = "cozystack-v0.37", dir = referencePath
   const profile = getProfile(profileName);
   const prefixes = new Set(Object.values(profile.crdSources));
   const byName = new Map<string, CrdSource[]>();
-  for (const name of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
-    for (const crd of readCrdFile(join(dir, name))) {
-      byName.set(crd.metadata.name, [...(byName.get(crd.metadata.name) ?? []), { file: join(dir, name), crd }]);
-    }
+  // The reference catalog (src/crds) reads and caches each file once: one CRD per file.
+  for (const entry of crdCatalog(dir)) {
+    const crd = loadCrd(entry) as unknown as Crd;
+    byName.set(crd.metadata.name, [...(byName.get(crd.metadata.name) ?? []), { file: entry.path, crd }]);
   }
   const chosen: CrdSource[] = [];
   for (const [crdName, sources] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {

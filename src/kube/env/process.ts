@@ -4,7 +4,7 @@
  * Each server runs under a tiny POSIX-sh watchdog in its own process group. The watchdog
  * holds the read end of a pipe whose write end only this Node process holds: when we close
  * it (stop) or die in any way (even SIGKILL, when no handler can run), the watchdog reads
- * EOF, stops the server (TERM, then KILL after a grace period) and removes the given
+ * EOF, stops the server (TERM, then KILL after a short grace period) and removes the given
  * folder. The watcher outlives a server that exits on its own until that EOF, so the
  * folder goes away in every case. `killSync` covers 'exit' and signal handlers, where
  * nothing async can run.
@@ -31,6 +31,13 @@ child=$!
 wait "$child"
 `;
 
+/**
+ * Time a server gets between TERM and KILL. Short on purpose: every server here is thrown
+ * away with its folder (etcd runs without fsync), so a graceful shutdown protects nothing,
+ * and controllers otherwise wait out controller-runtime's 30 s for their workers.
+ */
+export const defaultGraceMs = 1_000;
+
 export interface ServerProcessOptions {
   /** Short name for messages (`etcd`, `kube-apiserver`). */
   readonly name: string;
@@ -40,7 +47,7 @@ export interface ServerProcessOptions {
   readonly logFile: string;
   /** Folder the watchdog removes after the server died because we went away. */
   readonly cleanupDir?: string;
-  /** Time the server gets between TERM and KILL. @default 10_000 */
+  /** Time the server gets between TERM and KILL. @default defaultGraceMs */
   readonly graceMs?: number;
   /** Environment changes: a value sets the variable, `undefined` removes it. @default this process's environment */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -61,13 +68,15 @@ export class ServerProcess {
   /** Resolves with the exit code (null when killed by a signal) once the process is gone. */
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
+  private readonly graceMs: number;
   private exitCode: number | null | undefined;
 
   constructor(options: ServerProcessOptions) {
     this.name = options.name;
     this.logFile = options.logFile;
     const log = openSync(options.logFile, "a");
-    const graceTenths = String(Math.ceil((options.graceMs ?? 10_000) / 100));
+    this.graceMs = options.graceMs ?? defaultGraceMs;
+    const graceTenths = String(Math.ceil(this.graceMs / 100));
     try {
       this.child = spawn("/bin/sh", ["-c", watchdog, "watchdog", options.cleanupDir ?? "", graceTenths, options.command, ...options.args], {
         detached: true,
@@ -110,8 +119,8 @@ export class ServerProcess {
     }
   }
 
-  /** Stops the server and waits for it; KILLs the whole group if it lingers. */
-  async stop(timeoutMs = 15_000): Promise<void> {
+  /** Stops the server and waits for it; KILLs the whole group if it lingers past the watchdog's kill. */
+  async stop(timeoutMs = this.graceMs + 2_000): Promise<void> {
     if (!this.running) return;
     this.child.stdin?.destroy();
     // A referenced timer: it also keeps Node alive until the server is really gone.

@@ -60,20 +60,6 @@ const configGet: Handler = (ctx) => {
   return out;
 };
 
-/** Waits up to `seconds` for a task: null when it ended OK, else `failed to update VM`. */
-async function waitConfigTask(ctx: HandlerContext, upid: string, vmid: number, seconds: number): Promise<string | null> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    const task = ctx.state.tasks.get(upid);
-    if (task?.status === "stopped") {
-      if (task.exitstatus === "OK") return null;
-      throw businessError(`failed to update VM ${vmid}: ${task.exitstatus ?? ""}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return upid;
-}
-
 const configPost: Handler = async (ctx) => {
   const vm = vmOf(ctx);
   const change = changeFromParams(ctx.params);
@@ -90,7 +76,7 @@ const configPost: Handler = async (ctx) => {
     },
   });
   const delay = ctx.int("background_delay");
-  return delay === undefined ? upid : waitConfigTask(ctx, upid, vm.vmid, delay);
+  return delay === undefined ? upid : ctx.awaitTask(upid, delay, `failed to update VM ${vm.vmid}`);
 };
 
 const configPut: Handler = (ctx) => {
@@ -193,7 +179,7 @@ const clone: Handler = (ctx) => {
     execs: new Map(),
     ...(pool === undefined ? {} : { pool }),
   };
-  ctx.state.vms.set(newid, created);
+  ctx.state.addVm(created);
 
   const log = disks.map((d) => `create ${full ? "full" : "linked"} clone of drive ${d.key} (${d.volid})`);
   return ctx.startTask({
@@ -229,7 +215,7 @@ const clone: Handler = (ctx) => {
       return lines;
     },
     onError: () => {
-      ctx.state.vms.delete(newid);
+      ctx.state.removeVm(newid);
       for (const v of ctx.state.volumes.filter((x) => x.vmid === newid)) ctx.state.removeVolume(v);
     },
   });
@@ -289,7 +275,7 @@ const destroy: Handler = (ctx) => {
     work: () => {
       const { lock: _lock, ...config } = vm.config;
       const lines = freeVmVolumes(ctx.state, vm.vmid, node, config, unreferenced);
-      ctx.state.vms.delete(vm.vmid);
+      ctx.state.removeVm(vm.vmid);
       ctx.state.acl = ctx.state.acl.filter((e) => e.path !== `/vms/${vm.vmid}`);
       return lines;
     },

@@ -133,20 +133,6 @@ const allocate: Handler = (ctx) => {
   return `${st.id}:${volname}`;
 };
 
-/** Waits up to `seconds` for a task; null when it ended OK, else PVE's error. */
-async function awaitTask(ctx: HandlerContext, upid: string, seconds: number, what: string): Promise<string | null> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    const task = ctx.state.tasks.get(upid);
-    if (task?.status === "stopped") {
-      if (task.exitstatus === "OK") return null;
-      throw businessError(`${what}: ${task.exitstatus ?? "unknown error"}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return upid;
-}
-
 const deleteVolume: Handler = async (ctx) => {
   const node = ctx.need("node");
   const { st, volume, volid } = volumeOf(ctx);
@@ -163,7 +149,7 @@ const deleteVolume: Handler = async (ctx) => {
     },
   });
   const delay = ctx.int("delay");
-  return delay === undefined ? upid : awaitTask(ctx, upid, delay, "image delete");
+  return delay === undefined ? upid : ctx.awaitTask(upid, delay, "image delete");
 };
 
 const EXTENSIONS: Record<string, RegExp> = {

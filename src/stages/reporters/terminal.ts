@@ -139,9 +139,8 @@ export function renderTable(run: RunResult, options: { color: boolean; width?: n
   const lines: string[] = [];
   for (const stage of run.stages) {
     lines.push(paint("bold", stageLabel(stage.stage, stage.title)));
-    if (stage.verdict === "not-implemented" || stage.verdict === "not-run") {
-      const label = stage.verdict === "not-implemented" ? "NOT IMPLEMENTED" : "NOT RUN";
-      lines.push(`  ${paint("yellow", label)}  ${stage.reason ?? ""}`, "");
+    if (stage.verdict === "not-run") {
+      lines.push(`  ${paint("yellow", "NOT RUN")}  ${stage.reason ?? ""}`, "");
       continue;
     }
     const idWidth = Math.max(...stage.checks.map((c) => c.id.length), 5);
@@ -155,12 +154,10 @@ export function renderTable(run: RunResult, options: { color: boolean; width?: n
     if (figures) lines.push(...wrap(figures.trim(), width - 2, "  "));
     lines.push("");
   }
-  const notImplemented = run.stages.filter((s) => s.verdict === "not-implemented").map((s) => s.stage);
-  if (notImplemented.length > 0) {
-    lines.push(paint("yellow", `Not implemented yet (not run, not counted as passed): stage ${notImplemented.join(", ")}`));
-  }
+  const notRun = run.stages.filter((s) => s.verdict === "not-run").map((s) => s.stage);
+  if (notRun.length > 0) lines.push(paint("yellow", `Not run (not counted as passed): stage ${notRun.join(", ")}`));
   const ran = run.stages.filter((s) => s.verdict === "passed" || s.verdict === "failed").map((s) => s.stage);
-  const scope = notImplemented.length > 0 ? ` of stage ${ran.join(", ")}` : "";
+  const scope = notRun.length > 0 ? ` of stage ${ran.join(", ")}` : "";
   const warnings = run.stages.reduce((n, s) => n + tally(s.checks).warning, 0);
   const warned = warnings === 0 ? "" : ` (${warnings} ${warnings === 1 ? "warning" : "warnings"}: a reduced guarantee, see WARN above)`;
   lines.push(

@@ -26,7 +26,6 @@ import { checkTenantIsolation } from "./tenants.js";
 /** The TLS probe is reused by the management commands to pin the certificate they saw. */
 export { probeTls, sameFingerprint, type TlsProbe } from "./tls.js";
 
-export const STAGE1_TITLE = "Proxmox API connection";
 
 /** PVE majors the project supports (capmox, CSI and CCM are tested on 8.x and 9.x). */
 export const SUPPORTED_MAJORS: readonly number[] = [8, 9];

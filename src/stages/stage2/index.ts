@@ -16,9 +16,7 @@ import { checkPlacement } from "./placement.js";
 /** Reused by stage 1 (the template lookup) and stage 6 (address arithmetic). */
 export { capmoxGeneration, resolveTemplateByTags } from "./template-logic.js";
 export { lookupTemplate } from "./template.js";
-export { ipv4ToInt } from "./ip-logic.js";
 
-export const STAGE2_TITLE = "Network and storage";
 
 const GiB = 1024 ** 3;
 /** Free space the ISO storage needs: capmox's cloud-init ISOs are small; a few MiB each. */

@@ -3,39 +3,32 @@
  *
  * Where an address comes from: a QEMU `ipconfigN` (`ip=10.0.0.5/24,gw=…`), an LXC `netN`
  * (`…,ip=10.0.0.5/24`), the guest agent's interfaces, or capmox's `ip_net0_<addr>` tag, which
- * marks an address capmox's IPAM handed out (a planned use, not a conflict).
+ * marks an address capmox's IPAM handed out (a planned use, not a conflict). The arithmetic
+ * is the config's (src/config/ipv4.ts).
  */
+import { contains, parseIpv4, single, type NumericRange } from "../../config/index.js";
 
-export function ipv4ToInt(ip: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip.trim());
-  if (!m) return undefined;
-  const octets = m.slice(1, 5).map(Number);
-  if (octets.some((o) => o > 255)) return undefined;
-  return octets.reduce((acc, o) => acc * 256 + o, 0);
-}
-
-export interface IntRange {
-  readonly start: number;
-  readonly end: number;
+/** A range of the pool, with how the config wrote it. */
+export interface IntRange extends NumericRange {
   readonly label: string;
 }
 
 /** Parses the config's ranges; throws naming the index and value of a bad one. */
 export function parseRanges(ranges: readonly { readonly start: string; readonly end: string }[]): IntRange[] {
   return ranges.map((r, i) => {
-    const start = ipv4ToInt(r.start);
-    const end = ipv4ToInt(r.end);
-    if (start === undefined || end === undefined || end < start) {
+    const first = parseIpv4(r.start);
+    const last = parseIpv4(r.end);
+    if (first === undefined || last === undefined || last < first) {
       throw new Error(`network.addressRanges[${i}]: '${r.start}-${r.end}' is not an IPv4 range start-end with start <= end`);
     }
-    return { start, end, label: `${r.start}-${r.end}` };
+    return { first, last, label: `${r.start}-${r.end}` };
   });
 }
 
 export function inRanges(ip: string, ranges: readonly IntRange[]): IntRange | undefined {
-  const value = ipv4ToInt(ip);
+  const value = parseIpv4(ip.trim());
   if (value === undefined) return undefined;
-  return ranges.find((r) => value >= r.start && value <= r.end);
+  return ranges.find((r) => contains(r, single(value)));
 }
 
 /** Where a guest's address was seen. */
@@ -58,7 +51,7 @@ function ipFromPropertyString(value: unknown): string | undefined {
     const [k, v] = part.split("=", 2);
     if (k?.trim() === "ip" && v) {
       const ip = v.trim().split("/")[0] ?? "";
-      if (ipv4ToInt(ip) !== undefined) return ip;
+      if (parseIpv4(ip) !== undefined) return ip;
     }
   }
   return undefined;
@@ -84,7 +77,7 @@ export function addressesFromTags(guest: { vmid: number; node: string; name?: st
   const out: GuestAddress[] = [];
   for (const tag of (tags ?? "").split(";")) {
     const m = /^ip_(net\d+)_(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(tag.trim());
-    if (m && ipv4ToInt(m[2] as string) !== undefined) {
+    if (m && parseIpv4(m[2]) !== undefined) {
       out.push({ vmid: guest.vmid, node: guest.node, ...(guest.name ? { name: guest.name } : {}), ip: m[2] as string, source: "capmox-tag", where: tag.trim() });
     }
   }
@@ -133,7 +126,7 @@ export function findConflicts(addresses: readonly GuestAddress[], ranges: readon
     byIp.set(a.ip, [...(byIp.get(a.ip) ?? []), a]);
   }
   const conflicts = [...byIp.entries()]
-    .sort(([a], [b]) => (ipv4ToInt(a) ?? 0) - (ipv4ToInt(b) ?? 0))
+    .sort(([a], [b]) => (parseIpv4(a) ?? 0) - (parseIpv4(b) ?? 0))
     .map(([ip, users]) => ({ ip, range: inRanges(ip, ranges)?.label ?? "", users }));
   return { conflicts, managed };
 }

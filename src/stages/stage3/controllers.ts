@@ -8,7 +8,7 @@
  * and answering on its health endpoint.
  */
 import { conditionIs, type KubeClient, type KubeObject } from "../../kube/index.js";
-import { httpOk, type LocalController, localControllersRef } from "../../mgmt/index.js";
+import { httpOk, localControllers } from "../local-controllers.js";
 import { fail, pass, type CheckOutcome } from "../model.js";
 
 /** The four controllers stage 3 needs, and how a real cluster's Deployments show them. */
@@ -18,16 +18,6 @@ export const requiredControllers = [
   { name: "capmox", title: "capmox (Proxmox infrastructure provider)", image: /\/cluster-api-provider-proxmox:/ },
   { name: "ipam", title: "in-cluster IPAM provider", image: /\/cluster-api-ipam-in-cluster-controller:/ },
 ] as const;
-
-/** The version capmox's CRD schemas were read from (the profile's). */
-const profileCapmox = "v0.7.7";
-
-/** The environment's local controller processes, or undefined in a real cluster (no registry ConfigMap). */
-export async function localControllers(client: KubeClient): Promise<LocalController[] | undefined> {
-  const map = await client.get(localControllersRef);
-  const text = (map?.["data"] as Record<string, string> | undefined)?.["controllers.json"];
-  return text === undefined ? undefined : (JSON.parse(text) as LocalController[]);
-}
 
 export function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
@@ -74,8 +64,8 @@ export function containerImages(deployment: KubeObject): string[] {
   return (spec?.template?.spec?.containers ?? []).map((c) => c.image ?? "");
 }
 
-/** `capi.controllers`. */
-export async function checkControllers(client: KubeClient): Promise<CheckOutcome> {
+/** `capi.controllers`; `profileCapmox` is the capmox version the config's profile pins. */
+export async function checkControllers(client: KubeClient, profileCapmox: string): Promise<CheckOutcome> {
   const local = await localControllers(client);
   if (!local) return deployments(client);
   const problems: string[] = [];

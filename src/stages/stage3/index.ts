@@ -7,16 +7,17 @@ import type { ProxmoxApi } from "../../proxmox/index.js";
 import type { StageContext } from "../input.js";
 import { fail, pass, warn, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
-import { criteria, formatDuration } from "../timeouts.js";
+import { criteria, formatDuration, timeLeft } from "../timeouts.js";
+import { getProfile } from "../../versions/index.js";
 import { checkControllers, checkCrds } from "./controllers.js";
 import { describePlacement, placementProblems, type NodePlacement } from "./placement.js";
 import { describeProxmoxMachine, type ProvisionedMachine, Stage3Run } from "./run.js";
 import { describeLeftover, sweepTenants } from "./sweep.js";
 import { describeVm, vmExpectation, vmProblems, type VmFacts } from "./vm.js";
 
-export const STAGE3_TITLE = "VM management via Cluster API";
 export { Stage3Run, type ProvisionedMachine } from "./run.js";
-export { alive, containerImages, healthy, imageVersion, localControllers } from "./controllers.js";
+export { alive, containerImages, healthy, imageVersion } from "./controllers.js";
+export { localControllers } from "../local-controllers.js";
 export { testTenantNamespace, type TestTenant } from "./tenant.js";
 export { findLeftoverTenants, judgeNamespace, maxRunMs, processAlive, stageCheckLimits, stageCleanupLimits, tenantStages, type LeftoverTenant, type TenantStage } from "./leftovers.js";
 export { describeLeftover, sweepTenants, type FoundTenant, type TenantSweepOptions, type TenantSweepResult } from "./sweep.js";
@@ -58,16 +59,10 @@ async function diagnose(ctx: StageContext, run: Stage3Run, timeout: WaitTimeoutE
   );
 }
 
-/** Time left for a wait inside a check limited to `limitMs` that began at `started`, keeping some for the diagnosis. */
-export function waitBudget(limitMs: number, started: number): number {
-  const reserve = Math.min(10_000, limitMs / 5);
-  return Math.max(1_000, Math.round(limitMs - reserve - (performance.now() - started)));
-}
-
 /** Waits for `count` Provisioned Machines within the check's limit; on timeout, the diagnosis (else undefined). */
 async function provisionedOrWhyNot(ctx: StageContext, run: Stage3Run, count: number, limit: "capi.provision" | "capi.scale", started: number, signal: AbortSignal): Promise<CheckOutcome | undefined> {
   try {
-    await run.waitProvisioned(count, waitBudget(ctx.input.timeouts[limit], started), signal);
+    await run.waitProvisioned(count, timeLeft(ctx.input.timeouts[limit], started), signal);
     return undefined;
   } catch (error) {
     if (error instanceof WaitTimeoutError) return diagnose(ctx, run, error);
@@ -151,7 +146,7 @@ export async function checkLeftovers(ctx: StageContext, run: Stage3Run): Promise
     timeouts: ctx.input.timeouts,
     remove: true,
     excludeRunId: run.tenant.runId,
-    limitMs: waitBudget(ctx.input.timeouts["capi.delete"], started),
+    limitMs: timeLeft(ctx.input.timeouts["capi.delete"], started),
   });
   const ms = Math.round(performance.now() - started);
   const removed = result.removed.map((t) => `${describeLeftover(t)}, which held ${t.holds}`);
@@ -178,7 +173,7 @@ export async function checkLeftovers(ctx: StageContext, run: Stage3Run): Promise
 /** The first checks of stages 3, 4 and 8: the controllers run, their CRDs are served, earlier runs left nothing. */
 export function managementChecks(run: Stage3Run): CheckSpec<StageContext>[] {
   return [
-    { id: "capi.controllers", title: "Cluster API, kubeadm, capmox and IPAM controllers run", run: () => checkControllers(run.client) },
+    { id: "capi.controllers", title: "Cluster API, kubeadm, capmox and IPAM controllers run", run: (ctx) => checkControllers(run.client, getProfile(ctx.config.profile).capmox.version) },
     { id: "capi.crds", title: "CRDs served at the expected versions with contract labels", run: () => checkCrds(run.client) },
     {
       id: "tenant.leftovers",

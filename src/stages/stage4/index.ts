@@ -8,15 +8,14 @@
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import { conditionIs, KubeClient, type KubeObject, WaitTimeoutError } from "../../kube/index.js";
-import { localControllersRef } from "../../mgmt/index.js";
+import { localControllersRef } from "../local-controllers.js";
 import { smbiosUuid } from "../../proxmox/index.js";
 import type { StageContext } from "../input.js";
 import { fail, pass, skip, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
-import { formatDuration } from "../timeouts.js";
-import { checkDelete, managementChecks, type ProvisionedMachine, Stage3Run, waitBudget } from "../stage3/index.js";
+import { formatDuration, timeLeft } from "../timeouts.js";
+import { checkDelete, managementChecks, type ProvisionedMachine, Stage3Run } from "../stage3/index.js";
 
-export const STAGE4_TITLE = "Worker integration";
 /** Workers of the stage 4 test tenant. */
 export const STAGE4_WORKERS = 2;
 const uninitializedTaint = "node.cloudprovider.kubernetes.io/uninitialized";
@@ -46,7 +45,7 @@ async function joined(ctx: StageContext, s: Stage4Run, signal: AbortSignal): Pro
   const started = performance.now();
   await s.run.apply(ctx.api);
   try {
-    s.machines = await s.run.waitProvisioned(STAGE4_WORKERS, waitBudget(ctx.input.timeouts["capi.join"], started), signal, true);
+    s.machines = await s.run.waitProvisioned(STAGE4_WORKERS, timeLeft(ctx.input.timeouts["capi.join"], started), signal, true);
   } catch (error) {
     if (error instanceof WaitTimeoutError) {
       return fail(`${error.message}`, "the VMs did not join: look at the tenant's CSRs and Nodes (kubectl --kubeconfig <tenant> get csr,nodes) and at the bootstrap token and CA pin in the KubeadmConfig's Secret; on a real VM, /var/log/cloud-init-output.log");
@@ -89,7 +88,7 @@ async function nodesMatch(ctx: StageContext, s: Stage4Run): Promise<CheckOutcome
   if (problems.length > 0) return fail(problems.join("; "), "compare the KubeadmConfigTemplate synth generated (provider-id, node name) with what the kubelet registered");
   // The lab's VMs have no kubelet of their own: say so when their Nodes came from its stand-in.
   const standIn = [...s.nodes.values()].some((n) => /kubelet stand-in/.test((n["status"] as { nodeInfo?: { osImage?: string } } | undefined)?.nodeInfo?.osImage ?? ""));
-  return pass(`${s.machines.length} Nodes Ready in the tenant cluster, each with its VM's providerID and kubelet ${s.run.tenant.tenant.version}${standIn ? " (registered by the lab's kubelet stand-in)" : ""}`);
+  return pass(`${s.machines.length} Nodes Ready in the tenant cluster, each with its VM's providerID and kubelet ${s.run.tenant.tenant.version}${standIn ? " (registered by the environment's kubelet stand-in)" : ""}`);
 }
 
 async function ccmTaint(_ctx: StageContext, s: Stage4Run): Promise<CheckOutcome> {

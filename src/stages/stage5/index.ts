@@ -10,9 +10,9 @@ import type { ProxmoxApi, QemuConfig } from "../../proxmox/index.js";
 import type { StageContext } from "../input.js";
 import { fail, pass, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
-import { formatDuration } from "../timeouts.js";
+import { formatDuration, timeLeft } from "../timeouts.js";
 import { defaultProbeImage, defaultStorageClass, type TenantInput } from "../tenant/input.js";
-import { remaining, TestObjects } from "../tenant/objects.js";
+import { TestObjects } from "../tenant/objects.js";
 import { describePod, podEnded, podReadyOrEnded } from "../tenant/pods.js";
 import { vmOfNode } from "../tenant/vms.js";
 import { csiReader, csiWorkload, testNamespace } from "../workloads/index.js";
@@ -29,7 +29,6 @@ import {
   type VolumeHandle,
 } from "./checks.js";
 
-export const STAGE5_TITLE = "CSI storage";
 export { csiProvisioner, judgeController } from "./checks.js";
 
 /** What stage 5's checks share. */
@@ -76,7 +75,7 @@ export class Stage5Run {
     if (this.deleted || !this.pvName || !this.handle) return problems;
     const pv: ObjectRef = { apiVersion: "v1", kind: "PersistentVolume", name: this.pvName };
     try {
-      await waitFor(this.client, [pv], (o) => o === undefined, { timeoutMs: remaining(timeoutMs, started, 0) });
+      await waitFor(this.client, [pv], (o) => o === undefined, { timeoutMs: timeLeft(timeoutMs, started, 0) });
     } catch (error) {
       problems.push(`PV ${this.pvName} is still there (${(error as Error).message}); delete it with kubectl delete pv ${this.pvName}`);
       return problems;
@@ -130,7 +129,7 @@ async function bound(ctx: StageContext, s: Stage5Run, signal: AbortSignal): Prom
   // WaitForFirstConsumer binds when the writer is scheduled: wait for Bound, or for the writer to give up.
   try {
     const pvcBound = (o: KubeObject | undefined): boolean => (o?.["status"] as { phase?: string } | undefined)?.phase === "Bound";
-    await waitFor(s.client, [s.pvc()], pvcBound, { timeoutMs: remaining(limit, started), signal, describe: (o) => `phase ${(o?.["status"] as { phase?: string } | undefined)?.phase ?? "missing"}` });
+    await waitFor(s.client, [s.pvc()], pvcBound, { timeoutMs: timeLeft(limit, started), signal, describe: (o) => `phase ${(o?.["status"] as { phase?: string } | undefined)?.phase ?? "missing"}` });
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error;
     const writer = await s.client.get(s.pod(workload.writer));
@@ -151,7 +150,7 @@ async function writeRead(ctx: StageContext, s: Stage5Run, signal: AbortSignal): 
   const started = performance.now();
   const limit = ctx.input.timeouts["csi.pod"];
   const base = s.objects.base(s.namespace);
-  const wait = (name: string, until: (o: KubeObject | undefined) => boolean): Promise<KubeObject | undefined> => s.objects.waitPod(s.namespace, name, until, remaining(limit, started), signal);
+  const wait = (name: string, until: (o: KubeObject | undefined) => boolean): Promise<KubeObject | undefined> => s.objects.waitPod(s.namespace, name, until, timeLeft(limit, started), signal);
   let writer: KubeObject | undefined;
   let reader: KubeObject | undefined;
   try {
@@ -185,10 +184,10 @@ async function deleted(ctx: StageContext, s: Stage5Run, signal: AbortSignal): Pr
   const pv: ObjectRef = { apiVersion: "v1", kind: "PersistentVolume", name: s.pvName };
   try {
     // The PVC stays (kubernetes.io/pvc-protection) while a pod uses it: pods first.
-    await s.objects.deleteAndWait([s.pod("stage5-reader"), s.pod("stage5-writer")], remaining(limit, started), signal);
-    await s.objects.deleteAndWait([s.pvc()], remaining(limit, started), signal);
+    await s.objects.deleteAndWait([s.pod("stage5-reader"), s.pod("stage5-writer")], timeLeft(limit, started), signal);
+    await s.objects.deleteAndWait([s.pvc()], timeLeft(limit, started), signal);
     await waitFor(s.client, [pv], (o) => o === undefined, {
-      timeoutMs: remaining(limit, started),
+      timeoutMs: timeLeft(limit, started),
       signal,
       describe: (o) => `phase ${(o?.["status"] as { phase?: string; message?: string } | undefined)?.phase ?? "?"} ${(o?.["status"] as { message?: string } | undefined)?.message ?? ""}`.trim(),
     });

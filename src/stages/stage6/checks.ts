@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from "../../kube/index.js";
 import { fail, pass, skip, warn, type CheckOutcome } from "../model.js";
-import { ipv4ToInt } from "../stage2/index.js";
+import { contains, parseCidr, parseIpv4, single } from "../../config/index.js";
 import { podState } from "../tenant/pods.js";
 
 const ref = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
@@ -83,23 +83,15 @@ export function probeResult(pod: KubeObject | undefined, token: string): ProbeRe
 
 /** IPv4 membership in a MetalLB address entry: `a.b.c.d-e.f.g.h` or `a.b.c.d/nn`. */
 export function inPoolEntry(ip: string, entry: string): boolean {
-  const value = ipv4ToInt(ip);
+  const value = parseIpv4(ip.trim());
   if (value === undefined) return false;
   const range = /^\s*([\d.]+)\s*-\s*([\d.]+)\s*$/.exec(entry);
   if (range) {
-    const [start, end] = [ipv4ToInt(range[1] as string), ipv4ToInt(range[2] as string)];
-    return start !== undefined && end !== undefined && value >= start && value <= end;
+    const [first, last] = [parseIpv4(range[1]), parseIpv4(range[2])];
+    return first !== undefined && last !== undefined && contains({ first, last }, single(value));
   }
-  const cidr = /^\s*([\d.]+)\/(\d{1,2})\s*$/.exec(entry);
-  if (cidr) {
-    const base = ipv4ToInt(cidr[1] as string);
-    const bits = Number(cidr[2]);
-    if (base === undefined || bits > 32) return false;
-    const size = 2 ** (32 - bits);
-    const start = Math.floor(base / size) * size;
-    return value >= start && value < start + size;
-  }
-  return false;
+  const cidr = parseCidr(entry.trim());
+  return cidr !== undefined && contains(cidr, single(value));
 }
 
 /** The Service's first ingress IP (or hostname), if it has one. */

@@ -15,14 +15,13 @@ import { type KubeObject, type ObjectRef, waitFor, WaitTimeoutError } from "../.
 import type { StageContext } from "../input.js";
 import { fail, pass, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
-import { formatDuration } from "../timeouts.js";
+import { formatDuration, timeLeft } from "../timeouts.js";
 import { defaultProbeImage, type TenantInput } from "../tenant/input.js";
-import { remaining, TestObjects } from "../tenant/objects.js";
+import { TestObjects } from "../tenant/objects.js";
 import { describePod, podEnded, podReadyOrEnded, podState } from "../tenant/pods.js";
 import { allowIngress, denyAllIngress, lbPort, loadBalancer, probePod, probeTimeoutSeconds, serverPod, serverPort, testNamespace } from "../workloads/index.js";
 import { judgeCilium, judgeKubeOvn, judgeLbAddress, judgeLbAnswers, lbAddressOf, probeResult, type HostProbe, type ProbeResult } from "./checks.js";
 
-export const STAGE6_TITLE = "Network policies";
 
 /** At most this many probe pods per wanted result (each takes seconds; this bounds the pods a check creates). */
 const maxProbes = 12;
@@ -126,7 +125,7 @@ const isOutcome = (x: KubeObject | CheckOutcome): x is CheckOutcome => "verdict"
 async function baseline(ctx: StageContext, s: Stage6Run, signal: AbortSignal): Promise<CheckOutcome> {
   const started = performance.now();
   const limit = ctx.input.timeouts["netpol.probe"];
-  const server = await startServer(s, s.namespace, "server", "server", remaining(limit, started, limit / 2), signal);
+  const server = await startServer(s, s.namespace, "server", "server", timeLeft(limit, started, limit / 2), signal);
   if (isOutcome(server)) return server;
   s.serverIp = podState(server).podIP;
   if (!s.serverIp) return fail("the test server is Ready but has no pod IP", "look at the CNI (Cilium) on its node");
@@ -173,7 +172,7 @@ async function lbAddress(ctx: StageContext, s: Stage6Run, signal: AbortSignal): 
   const ref: ObjectRef = { apiVersion: "v1", kind: "Service", namespace: s.lbNamespace, name: "stage6-lb" };
   let service: KubeObject | undefined;
   try {
-    service = (await waitFor(s.client, [ref], (o) => lbAddressOf(o) !== undefined, { timeoutMs: remaining(limit, started), signal, describe: () => "no address yet" })).values().next().value;
+    service = (await waitFor(s.client, [ref], (o) => lbAddressOf(o) !== undefined, { timeoutMs: timeLeft(limit, started), signal, describe: () => "no address yet" })).values().next().value;
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error;
     service = await s.client.get(ref);
@@ -203,7 +202,7 @@ async function lbAnswers(ctx: StageContext, s: Stage6Run, signal: AbortSignal): 
   const limit = ctx.input.timeouts["netpol.probe"];
   const address = s.lbAddress;
   if (!address) return fail("no LoadBalancer address to probe", "see lb.address");
-  const server = await startServer(s, s.lbNamespace, "lb-server", "lb", remaining(limit, started, limit / 2), signal);
+  const server = await startServer(s, s.lbNamespace, "lb-server", "lb", timeLeft(limit, started, limit / 2), signal);
   if (isOutcome(server)) return server;
   const url = `http://${address}:${lbPort}/`;
   const inCluster = await s.probeUntil("lb-client", "reached", 1, started + limit - 2_000, signal, s.lbNamespace, url);

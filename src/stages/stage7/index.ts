@@ -11,9 +11,9 @@ import { type KubeClient, type KubeObject, WaitTimeoutError } from "../../kube/i
 import type { StageContext } from "../input.js";
 import { fail, pass, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
-import { formatDuration } from "../timeouts.js";
+import { formatDuration, timeLeft } from "../timeouts.js";
 import { defaultMonitoringNamespace, defaultProbeImage, type TenantInput } from "../tenant/input.js";
-import { remaining, TestObjects } from "../tenant/objects.js";
+import { TestObjects } from "../tenant/objects.js";
 import { describePod, podReadyOrEnded, podState } from "../tenant/pods.js";
 import { vmOfNode } from "../tenant/vms.js";
 import { idlePod, testNamespace } from "../workloads/index.js";
@@ -32,7 +32,6 @@ import {
   type Sample,
 } from "./checks.js";
 
-export const STAGE7_TITLE = "Monitoring";
 const testPod = "stage7-idle";
 
 export class Stage7Run {
@@ -106,7 +105,7 @@ async function podMetrics(ctx: StageContext, s: Stage7Run, signal: AbortSignal):
   const base = s.objects.base(s.namespace);
   await s.objects.apply([...testNamespace(base), ...idlePod(base, testPod)]);
   try {
-    const pod = await s.objects.waitPod(s.namespace, testPod, podReadyOrEnded, remaining(limit, started, limit / 2), signal);
+    const pod = await s.objects.waitPod(s.namespace, testPod, podReadyOrEnded, timeLeft(limit, started, limit / 2), signal);
     if (!podState(pod).ready) return fail(`the test pod did not start: ${describePod(pod, testPod)}`, `kubectl -n ${s.namespace} describe pod ${testPod}`);
   } catch (error) {
     if (error instanceof WaitTimeoutError) return fail(error.message, `kubectl -n ${s.namespace} describe pod ${testPod}`);

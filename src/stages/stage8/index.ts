@@ -11,10 +11,9 @@ import { conditionIs, waitFor, waitForList, WaitTimeoutError, type ApiResource, 
 import type { StageContext } from "../input.js";
 import { fail, pass, skip, type CheckOutcome } from "../model.js";
 import type { CheckSpec } from "../runner.js";
-import { alive, containerImages, healthy, imageVersion, localControllers, managementChecks, waitBudget } from "../stage3/index.js";
+import { alive, containerImages, healthy, imageVersion, localControllers, managementChecks } from "../stage3/index.js";
 import { csiProvisioner, judgeController, Stage5Run, stage5Checks } from "../stage5/index.js";
-import { remaining } from "../tenant/objects.js";
-import { formatDuration } from "../timeouts.js";
+import { formatDuration, timeLeft } from "../timeouts.js";
 import { judgeApi, judgeGone, judgeNodes, judgeRelease, workloadNotRunnable, type ControllerState, type MachineVm } from "./judge.js";
 import { Stage8Run } from "./run.js";
 
@@ -60,7 +59,7 @@ async function api(s: Stage8Run): Promise<CheckOutcome> {
 async function create(ctx: StageContext, s: Stage8Run, signal: AbortSignal): Promise<CheckOutcome> {
   const started = performance.now();
   await s.apply(ctx.api);
-  const release = await s.waitRelease(waitBudget(ctx.input.timeouts["lifecycle.create"], started), signal);
+  const release = await s.waitRelease(timeLeft(ctx.input.timeouts["lifecycle.create"], started), signal);
   const outcome = judgeRelease(release, { namespace: s.releaseRef.namespace ?? "", name: s.releaseRef.name }, Math.round(performance.now() - started));
   if (outcome.verdict !== "passed") return outcome;
   const pool = s.tenant.tenant.addressRanges?.map((r) => r.start).join(", ") ?? "";
@@ -76,13 +75,13 @@ async function nodes(ctx: StageContext, s: Stage8Run, signal: AbortSignal): Prom
   let machines;
   let tenantNodes: KubeObject[];
   try {
-    machines = await s.tenantRun.waitProvisioned(s.workers, waitBudget(limit, started), signal, true);
+    machines = await s.tenantRun.waitProvisioned(s.workers, timeLeft(limit, started), signal, true);
     // A nodeRef means the Node exists; Ready may follow (the CNI add-on comes up after the first Node).
     const names = new Set(machines.map((m) => nodeRefOf(m.machine)));
     const tenant = await s.tenantClient();
     const ready = (items: readonly KubeObject[]): boolean => [...names].every((n) => items.some((i) => i.metadata.name === n && conditionIs("Ready")(i)));
     const describe = (items: readonly KubeObject[]): string => items.map((i) => `${i.metadata.name} ${conditionIs("Ready")(i) ? "Ready" : "NotReady"}`).join(", ") || "no Nodes";
-    tenantNodes = await waitForList(tenant, "v1", "Node", {}, ready, { timeoutMs: waitBudget(limit, started), signal, describe });
+    tenantNodes = await waitForList(tenant, "v1", "Node", {}, ready, { timeoutMs: timeLeft(limit, started), signal, describe });
   } catch (error) {
     if (error instanceof WaitTimeoutError) return fail(error.message, joinFix);
     throw error;
@@ -112,7 +111,7 @@ async function csiUp(tenant: KubeClient, timeoutMs: number, signal: AbortSignal)
     const outcome = judgeController(driver, items);
     return outcome.verdict === "failed" ? outcome.reason : "available";
   };
-  await waitForList(tenant, "apps/v1", "Deployment", {}, (items) => judgeController(driver, items).verdict === "passed", { timeoutMs: remaining(timeoutMs, started, 0), signal, describe });
+  await waitForList(tenant, "apps/v1", "Deployment", {}, (items) => judgeController(driver, items).verdict === "passed", { timeoutMs: timeLeft(timeoutMs, started, 0), signal, describe });
 }
 
 async function workload(ctx: StageContext, s: Stage8Run, signal: AbortSignal): Promise<CheckOutcome> {
@@ -158,7 +157,7 @@ async function remove(ctx: StageContext, s: Stage8Run, signal: AbortSignal): Pro
   const vmCount = (await s.tenantRun.vms(ctx.api)).length;
   let times;
   try {
-    times = await s.deleteApp(waitBudget(ctx.input.timeouts["capi.delete"], started), signal);
+    times = await s.deleteApp(timeLeft(ctx.input.timeouts["capi.delete"], started), signal);
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error;
   }

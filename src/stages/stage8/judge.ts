@@ -82,20 +82,20 @@ export function judgeNodes(machines: readonly MachineVm[], nodes: readonly KubeO
   const problems = machines.flatMap((m) => nodeProblems(byName.get(nodeRefOf(m.machine) ?? ""), m.machine, m.smbios1, version));
   if (problems.length > 0) return fail(problems.join("; "), fix, figures);
   const names = machines.map((m) => nodeRefOf(m.machine)).join(", ");
-  const note = nodes.some(standIn) ? " (registered by the lab's kubelet stand-in)" : "";
+  const note = nodes.some(standIn) ? " (registered by the environment's kubelet stand-in)" : "";
   return pass(`${workers} Machines Running, Nodes ${names} Ready ${formatDuration(ms)} after apply, each with its VM's providerID and kubelet ${version}${note}`, figures);
 }
 
 /**
  * Why the PVC workload cannot run in this tenant cluster, or undefined when it can: Nodes
- * registered by the lab's kubelet stand-in run no pods (and the management environment
+ * registered by the environment's kubelet stand-in run no pods (and the management environment
  * installs no CSI plugin). Decided from the tenant cluster itself, never from a flag.
  */
 export function workloadNotRunnable(nodes: readonly KubeObject[], csiDriver: KubeObject | undefined): string | undefined {
   const standIns = nodes.filter(standIn).map((n) => n.metadata.name);
   if (standIns.length === 0) return undefined;
   const csi = csiDriver ? "" : `, and the tenant cluster has no CSIDriver ${csiProvisioner}`;
-  return `not runnable here: Node(s) ${standIns.join(", ")} are registered by the lab's kubelet stand-in, which runs no pods${csi}; on a real installation this check runs stage 5's PVC writer and reader in the new tenant`;
+  return `not runnable here: Node(s) ${standIns.join(", ")} are registered by the environment's kubelet stand-in, which runs no pods${csi}; on a real installation this check runs stage 5's PVC writer and reader in the new tenant`;
 }
 
 /** What is left of the tenant after its Kubernetes object was deleted. */

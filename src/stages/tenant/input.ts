@@ -53,11 +53,3 @@ export function tenantInput(path: string | undefined, env: Readonly<Record<strin
     ...(probeImage ? { probeImage } : {}),
   };
 }
-
-/** Why a stage of 5–7 cannot run here, or undefined when it can. */
-export function notRunnableReason(stage: number, hasTenant: boolean, hasManagement: boolean): string | undefined {
-  const needs: string[] = [];
-  if (!hasTenant) needs.push(`the tenant cluster whose workers are Proxmox VMs (--tenant-kubeconfig <file> or ${tenantEnv.kubeconfig})`);
-  if (stage === 7 && !hasManagement) needs.push("the management cluster running the metrics stack (--kubeconfig <file> or KUBECONFIG)");
-  return needs.length > 0 ? `not runnable here: stage ${stage} needs ${needs.join(" and ")}; it does not count as passed` : undefined;
-}

@@ -78,8 +78,3 @@ export class TestObjects {
     }
   }
 }
-
-/** Cuts the wait of a step inside a check so that time is left for what follows. */
-export function remaining(limitMs: number, started: number, reserveMs = 5_000): number {
-  return Math.max(1_000, Math.round(limitMs - reserveMs - (performance.now() - started)));
-}

@@ -2,7 +2,8 @@
  * Platform configs for the chart ↔ constructs equivalence: each varies what the chart must
  * reproduce (template by id or tags, clone mode, storage, format, pool, VLAN, boot disk,
  * per-tenant pools and VMID ranges, control-plane exposure, node-group sizes, labels, roles, tags, nodes, SSH keys with
- * characters JSON encoders treat differently, address ranges, cluster networks).
+ * characters JSON encoders treat differently, address ranges, cluster networks, health check
+ * timeouts and maxUnhealthy as a count and as a share).
  */
 import { defaultConfig, defaultNodeGroup, defaultTenant } from "../../../config/index.js";
 import type { PlatformConfig } from "../../../config/types.js";
@@ -48,7 +49,18 @@ export const equivalenceCases: readonly EquivalenceCase[] = [
               allowedNodes: ["pve2", "pve3"],
               labels: { "node-role.kubernetes.io/ingress-nginx": "", "node.cluster.x-k8s.io/pool": "general", "example.com/tier": "web", "zone": "a" },
             },
-            { ...defaultNodeGroup("big"), replicas: 0, minReplicas: 0, maxReplicas: 2, memoryMiB: 16384, labels: { "node-role.kubernetes.io/big": "" } },
+            {
+              ...defaultNodeGroup("big"),
+              replicas: 0,
+              minReplicas: 0,
+              maxReplicas: 2,
+              memoryMiB: 16384,
+              labels: { "node-role.kubernetes.io/big": "" },
+              // health check settings: a count, a short unhealthy timeout, no startup check
+              nodeStartupTimeout: "0s",
+              unhealthyTimeout: "45s",
+              maxUnhealthy: "1",
+            },
           ],
           sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7 <ops&dev>@example.com", "ssh-rsa AAAAB3NzaC1yc2E admin"],
           addressRanges: [
@@ -79,7 +91,7 @@ export const equivalenceCases: readonly EquivalenceCase[] = [
         {
           ...defaultTenant("gamma", "v1.28.15"),
           namespace: "tenant-shared",
-          nodeGroups: [{ ...defaultNodeGroup("w"), replicas: 1, minReplicas: 1, maxReplicas: 1, sockets: 4, cores: 1, memoryMiB: 2048, diskGiB: 5 }],
+          nodeGroups: [{ ...defaultNodeGroup("w"), replicas: 1, minReplicas: 1, maxReplicas: 1, sockets: 4, cores: 1, memoryMiB: 2048, diskGiB: 5, nodeStartupTimeout: "1h5m30s", maxUnhealthy: "25%" }],
           addressRanges: [{ start: "10.0.2.10", end: "10.0.2.30" }],
           proxmox: { pool: "gamma", vmIdRange: { start: 3003, end: 3004 }, tokenId: "gamma@pve!capmox", secret: { env: "GAMMA_SECRET" } },
         },

@@ -206,6 +206,8 @@ describe("bad values fail naming the field", () => {
     ["a repeated tag", { nodeGroups: { md0: { tags: ["a", "a"] } } }, ["/nodeGroups/md0/tags"]],
     ["a multi-line SSH key", { sshAuthorizedKeys: ["ssh-ed25519 AAAA\nroot"] }, ["/sshAuthorizedKeys/0"]],
     ["a VMID range below PVE's first VMID", { proxmox: { vmIdRange: { start: 99, end: 120 } } }, ["/proxmox/vmIdRange/start"]],
+    ["a health check timeout in words", { nodeGroups: { md0: { unhealthyTimeout: "5 minutes" } } }, ["/nodeGroups/md0/unhealthyTimeout"]],
+    ["maxUnhealthy as a fraction", { nodeGroups: { md0: { maxUnhealthy: "0.5" } } }, ["/nodeGroups/md0/maxUnhealthy"]],
   ];
   it.each(schemaCases)("schema: %s", async (_name, values, expected) => {
     const error = await render(values).then(
@@ -229,6 +231,7 @@ describe("bad values fail naming the field", () => {
       { proxmox: { vmIdRange: { start: 2000, end: 2004 } }, nodeGroups: { a: { replicas: 1, maxReplicas: 3 }, b: { replicas: 1 } } },
       "proxmox.vmIdRange: 2000-2004 holds 5 VMIDs, the node groups need at least 6 (maxReplicas plus one surge machine per group)",
     ],
+    ["a node startup timeout CAPI refuses", { nodeGroups: { md0: { nodeStartupTimeout: "0m10s" } } }, "nodeGroups.md0.nodeStartupTimeout: 0m10s must be 0 (no startup check) or at least 30s"],
   ];
   it.each(ruleCases)("template rule: %s", async (_name, values, expected) => {
     await expect(render(values, "kubernetes-a-rather-long-application-name")).rejects.toThrow(expected);

@@ -200,10 +200,19 @@ describeKube("npm run bootstrap (real kube-apiserver)", () => {
     expect(lines.some((l) => l.includes(`${describeRef(notReady[0]!)}: Ready=False (Progressing: installing)`))).toBe(true);
     expect(await client.get({ apiVersion: "apps/v1", kind: "Deployment", name: "cozystack", namespace: "cozy-system" })).toBeDefined();
 
-    // Now the last two become Ready while bootstrap waits: the watch sees them.
+    // Now the last two become Ready while bootstrap waits: the watch sees them. Bootstrap says
+    // when it has listed them (a progress line each); its watch starts from that list.
     lines.length = 0;
-    const waiting = bootstrap(input({ installer, waitTimeoutMs: 60_000 }));
-    await new Promise((r) => setTimeout(r, 500));
+    let listed: () => void = () => {};
+    const waitStarted = new Promise<void>((resolve) => (listed = resolve));
+    const pending = notReady.map((ref) => `] ${describeRef(ref)}: `);
+    const log = (line: string): void => {
+      lines.push(line);
+      if (pending.every((p) => lines.some((l) => l.includes(p)))) listed();
+    };
+    const waiting = bootstrap(input({ installer, waitTimeoutMs: 60_000, log }));
+    await Promise.race([waitStarted, waiting]);
+    expect(lines.some((l) => l.startsWith(`  [${releases.length - 2}/${releases.length}] `))).toBe(true);
     for (const ref of notReady) await setReady(client, ref, "True");
     const result = await waiting;
     expect(result.releases).toEqual(releases);

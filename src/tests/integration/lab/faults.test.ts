@@ -76,6 +76,23 @@ describe("run-time faults", () => {
     expect(log.at(-1)?.t).toBe("TASK ERROR: clone failed: can't lock file '/var/lock/pve-manager/pve-storage-local-lvm' - got timeout");
   });
 
+  it("POST config with background_delay answers when its task ends: null when OK, PVE's error when it failed", async () => {
+    const ok = await call(lab, "POST", "/nodes/pve1/qemu/9000/config", { json: { description: "sync", background_delay: 5 } });
+    expect([ok.status, ok.body?.data]).toEqual([200, null]);
+    expect(lab.state.vms.get(9000)?.config["description"]).toBe("sync");
+    lab.faults.add({ match: "POST /nodes/*/qemu/*/config", failTask: "got timeout", count: 1 });
+    const failed = await call(lab, "POST", "/nodes/pve1/qemu/9000/config", { json: { description: "never", background_delay: 5 } });
+    expect([failed.status, failed.statusText]).toEqual([500, "failed to update VM 9000: got timeout"]);
+    // A task longer than the delay: the UPID, as PVE answers.
+    const slow = await startLab({ taskDurationMs: 1_500 });
+    try {
+      const upid = await data<string>(slow, "POST", "/nodes/pve1/qemu/9000/config", { json: { description: "later", background_delay: 1 } });
+      expect(upid).toMatch(/^UPID:pve1:/);
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it("answers 595 with an empty body for an injected proxy failure", async () => {
     lab.faults.failNext("GET /nodes/pve2/**", 1, 595);
     const r = await call(lab, "GET", "/nodes/pve2/qemu");

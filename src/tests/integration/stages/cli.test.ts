@@ -122,8 +122,8 @@ describe("npm run test:stage", () => {
     const result = await testStage(["all", "--config", config, "--output", "json,junit", "--report-dir", dir], env);
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).not.toContain("Not implemented yet");
-    expect(result.stderr).toContain("no management cluster (--kubeconfig or KUBECONFIG): stages 3, 4 and 8 are not run");
-    expect(result.stderr).toContain("no tenant cluster (--tenant-kubeconfig or TENANT_KUBECONFIG): stages 5 to 7 are not run");
+    expect(result.stderr).toContain("no management cluster (--kubeconfig or KUBECONFIG): stages 3, 4, 7 and 8 are not run");
+    expect(result.stderr).toContain("no tenant cluster (--tenant-kubeconfig or TENANT_KUBECONFIG): stages 5, 6 and 7 are not run");
     const json = JSON.parse(await readFile(join(dir, "stages.json"), "utf8")) as { ok: boolean; stages: { stage: number; verdict: string }[] };
     expect(json.stages.map((s) => [s.stage, s.verdict])).toEqual([
       [1, "passed"],

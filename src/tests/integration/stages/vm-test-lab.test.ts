@@ -45,16 +45,27 @@ function input(over: Partial<VmTestInput> = {}): VmTestInput {
 
 const failed = (r: StageResult): string[] => r.checks.filter((c) => c.verdict === "failed").map((c) => c.id);
 
-/** Records every VMID the run creates, to prove a fault test did create VMs before cleaning up. */
+/** Records every VMID the run creates (the lab tells), to prove a fault test did create VMs before cleaning up. */
 function watchCreated(): { stop(): Set<number> } {
   const seen = new Set<number>();
-  const timer = setInterval(() => createdVms(lab!).forEach((id) => seen.add(id)), 2);
+  const unsubscribe = lab!.state.onVmEvent((e) => void (e.type === "created" && seen.add(e.vm.vmid)));
   return {
     stop: () => {
-      clearInterval(timer);
+      unsubscribe();
       return seen;
     },
   };
+}
+
+/** Settles once the run has created `count` VMs, as the lab tells. */
+function created(count: number): Promise<void> {
+  return new Promise((resolve) => {
+    const unsubscribe = lab!.state.onVmEvent(() => {
+      if (createdVms(lab!).length < count) return;
+      unsubscribe();
+      resolve();
+    });
+  });
 }
 
 function expectNothingLeft(): void {
@@ -179,8 +190,9 @@ describe("vm-test against the lab", () => {
   it("aborted mid-run (Ctrl-C): stops, cleans up, reports the interruption", async () => {
     await start({ taskDurationMs: 400 });
     const controller = new AbortController();
+    const three = created(3);
     const running = runVmTest(input({ signal: controller.signal }));
-    while (createdVms(lab!).length < 3) await new Promise((r) => setTimeout(r, 10));
+    await three;
     controller.abort(new Error("SIGINT received"));
     const result = await running;
     const reasons = result.checks.filter((c) => c.verdict === "failed").map((c) => c.reason ?? "");
@@ -193,15 +205,12 @@ describe("vm-test against the lab", () => {
   it("marks every VM it creates: run name and description from the clone on, then the ownership and run tags", async () => {
     await start({ taskDurationMs: 200 });
     const runId = newRunId();
+    // The VM's marks at each of its events: created (the clone), started, stopped, destroyed.
     const seen: { name?: string; description?: string; tags?: string }[] = [];
-    const watcher = setInterval(() => {
-      for (const id of createdVms(lab!)) {
-        const c = lab!.state.vms.get(id)?.config;
-        if (c) seen.push({ name: c.name, description: c.description, tags: c.tags });
-      }
-    }, 5);
-    await runVmTest(input({ runId, nodes: ["pve1"], agent: false }));
-    clearInterval(watcher);
+    const unsubscribe = lab!.state.onVmEvent(({ vm }) => {
+      if (vm.config.template !== "1") seen.push({ name: vm.config.name, description: vm.config.description, tags: vm.config.tags });
+    });
+    await runVmTest(input({ runId, nodes: ["pve1"], agent: false })).finally(unsubscribe);
     expect(seen.length).toBeGreaterThan(0);
     for (const s of seen) {
       expect(s.name).toBe(`cozy-vmtest-${runId}-pve1`);

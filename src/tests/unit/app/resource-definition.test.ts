@@ -4,6 +4,7 @@
  */
 import { parse, parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
+import { definitionRelease } from "../../../bundles/composition.js";
 import { kubevirtResourceDefinitions, loadSystemCharts, platformInstall, renderBundle } from "../../../bundles/index.js";
 import { defaultConfig, defaultNodeGroup, defaultTenant } from "../../../config/index.js";
 import type { PlatformConfig } from "../../../config/types.js";
@@ -11,7 +12,6 @@ import { formatValidationIssues, validateObjects } from "../../../crds/index.js"
 import {
   appChartPath,
   definitionChartDir,
-  definitionRelease,
   renderAppFiles,
   renderTenantResources,
   resourceDefinition,

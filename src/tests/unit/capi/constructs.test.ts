@@ -13,7 +13,7 @@ import {
   type KubeObject,
   type ProxmoxMachineTemplateProps,
 } from "../../../capi/index.js";
-import { defaultConfig, type PlatformConfig } from "../../../config/index.js";
+import { defaultConfig, type NodeGroupConfig, type PlatformConfig } from "../../../config/index.js";
 import { defaultMaxUnhealthy } from "../../../capi/machine-health-check.js";
 import { getProfile } from "../../../versions/index.js";
 
@@ -241,5 +241,30 @@ describe("MachineDeployment", () => {
 describe("MachineHealthCheck", () => {
   it("tolerates at least one unhealthy Machine of the smallest group (CAPI rounds the share down)", () => {
     expect([0, 1, 2, 3, 5, 10].map(defaultMaxUnhealthy)).toEqual(["100%", "100%", "50%", "40%", "40%", "40%"]);
+  });
+
+  const mhcOf = (over: Partial<NodeGroupConfig>) => {
+    const config = defaultConfig();
+    const group = { ...config.tenants[0]!.nodeGroups[0]!, ...over };
+    return byKind(objectsOf({ ...config, tenants: [{ ...config.tenants[0]!, nodeGroups: [group] }] }), "MachineHealthCheck")[0];
+  };
+
+  it("takes today's timeouts by default and the node group's when set", () => {
+    expect(mhcOf({}).spec).toMatchObject({
+      nodeStartupTimeout: "20m",
+      maxUnhealthy: "50%",
+      unhealthyConditions: [{ type: "Ready", status: "Unknown", timeout: "5m" }, { type: "Ready", status: "False", timeout: "5m" }],
+    });
+    expect(mhcOf({ nodeStartupTimeout: "0s", unhealthyTimeout: "30s", maxUnhealthy: "1" }).spec).toMatchObject({
+      nodeStartupTimeout: "0s",
+      maxUnhealthy: 1,
+      unhealthyConditions: [{ timeout: "30s" }, { timeout: "30s" }],
+    });
+  });
+
+  it("refuses what Cluster API would refuse, naming the field", () => {
+    expect(() => mhcOf({ nodeStartupTimeout: "20s" })).toThrow(/nodeStartupTimeout.*20s.*at least 30s/);
+    expect(() => mhcOf({ unhealthyTimeout: "5 min" })).toThrow(/unhealthyTimeout.*5 min/);
+    expect(() => mhcOf({ maxUnhealthy: "half" })).toThrow(/maxUnhealthy.*half/);
   });
 });

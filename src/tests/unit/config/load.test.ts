@@ -124,6 +124,9 @@ describe("validation", () => {
     ["cozystackV1 under v0.37", (c) => (c.cozystackV1 = { source: { url: "oci://r.example/p" } }), "cozystackV1", /read only by profile cozystack-v1.6/],
     ["an OCI source URL without oci://", (c) => Object.assign(c, { profile: "cozystack-v1.6", cozystackV1: { source: { url: "https://r.example/p" } } }), "cozystackV1.source.url", /starts with oci:\/\//],
     ["a branch on an OCI source", (c) => Object.assign(c, { profile: "cozystack-v1.6", cozystackV1: { source: { url: "oci://r.example/p", branch: "main" } } }), "cozystackV1.source.branch", /tags, not branches/],
+    ["health check timeout no duration", (c) => (c.tenants[0].nodeGroups[0].unhealthyTimeout = "5 minutes"), "tenants[0].nodeGroups[0].unhealthyTimeout", /duration like 5m/],
+    ["node startup timeout CAPI refuses", (c) => (c.tenants[0].nodeGroups[0].nodeStartupTimeout = "10s"), "tenants[0].nodeGroups[0].nodeStartupTimeout", /at least 30s/],
+    ["maxUnhealthy above 100%", (c) => (c.tenants[0].nodeGroups[0].maxUnhealthy = "150%"), "tenants[0].nodeGroups[0].maxUnhealthy", /percentage like 40%/],
   ];
 
   it.each(cases)("reports %s", (_name, change, path, message) => {
@@ -215,6 +218,7 @@ describe("print", () => {
       c.tenants[0].controlPlane.address = "10.0.0.20";
       c.tenants[0].sshAuthorizedKeys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ me@host"];
       c.tenants[0].nodeGroups[0].labels = { "node-role.kubernetes.io/worker": "" };
+      Object.assign(c.tenants[0].nodeGroups[0], { nodeStartupTimeout: "0s", unhealthyTimeout: "1h30m", maxUnhealthy: "1" });
     });
     const c = parseConfig(text);
     expect(parseConfig(printConfig(c))).toStrictEqual(c);

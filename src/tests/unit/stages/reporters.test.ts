@@ -38,8 +38,8 @@ const stage1: StageResult = {
 const stage3: StageResult = {
   stage: 3,
   title: "VM management via Cluster API",
-  verdict: "not-implemented",
-  reason: "stage 3 is not implemented yet",
+  verdict: "not-run",
+  reason: "not runnable here: stage 3 needs the management cluster",
   checks: [],
   durationMs: 0,
   figures: {},
@@ -130,10 +130,10 @@ describe("JUnit report", () => {
     expect(props).toMatchObject({ "stage.verdict": "failed", "stage.durationMs": "1234", "api.latency.p50Ms": "12", "api.latency.p95Ms": "40" });
   });
 
-  it("shows a stage that is not implemented as a skipped testcase, never as passed", () => {
+  it("shows a stage that did not run as a skipped testcase, never as passed", () => {
     const suite = parseJunit(renderJunit(run)).suites[1]!;
     expect(suite.attributes.skipped).toBe("1");
-    expect(suite.cases).toEqual([{ classname: "stage3", name: "stage 3 not implemented yet", time: "0.000", skipped: "stage 3 is not implemented yet" }]);
+    expect(suite.cases).toEqual([{ classname: "stage3", name: "stage 3 not run", time: "0.000", skipped: "not runnable here: stage 3 needs the management cluster" }]);
   });
 
   it("fails to parse broken XML (the parser is strict)", () => {
@@ -163,21 +163,21 @@ describe("JSON report", () => {
 });
 
 describe("terminal reporter", () => {
-  it("renders a table with verdict, duration, problem and fix, and says which stages are not implemented", () => {
+  it("renders a table with verdict, duration, problem and fix, and says which stages did not run", () => {
     const text = renderTable(run, { color: false });
     expect(text).toContain("PASS  api.url");
     expect(text).toContain("FAIL  api.privileges.capmox");
     expect(text).toContain("Problem: /vms/9000: missing VM.Clone");
     expect(text).toContain("Fix: pveum acl modify /vms/9000");
     expect(text).toContain("SKIP  api.latency");
-    expect(text).toContain("NOT IMPLEMENTED");
-    expect(text).toContain("Not implemented yet (not run, not counted as passed): stage 3");
+    expect(text).toContain("NOT RUN  not runnable here: stage 3 needs the management cluster");
+    expect(text).toContain("Not run (not counted as passed): stage 3");
     expect(text).toContain("measured: api.latency.p50Ms=12, api.latency.p95Ms=40");
     expect(text).toContain("Result: FAILED");
     expect(text).not.toMatch(/\u001b\[/);
   });
 
-  it("says which stages a passing run covered when some are not implemented", () => {
+  it("says which stages a passing run covered when some did not run", () => {
     const passing: StageResult = { ...stage1, verdict: "passed", checks: stage1.checks.filter((c) => c.verdict !== "failed") };
     expect(renderTable({ ...run, stages: [passing, stage3], ok: true }, { color: false })).toContain("Result: all checks of stage 1 passed");
     expect(renderTable({ ...run, stages: [passing], ok: true }, { color: false })).toContain("Result: all checks passed");

@@ -6,8 +6,8 @@
 import { describe, expect, it } from "vitest";
 import type { KubeClient, KubeObject, ObjectRef } from "../../../kube/index.js";
 import { defaultTimeouts, fail, pass, runChecks, runStages, type StageInput } from "../../../stages/index.js";
-import { withCleanup } from "../../../stages/registry.js";
-import { notRunnableReason, tenantKubeconfigPathOf } from "../../../stages/tenant/input.js";
+import { notRunnableReason, withCleanup } from "../../../stages/registry.js";
+import { tenantKubeconfigPathOf } from "../../../stages/tenant/input.js";
 import { TestObjects } from "../../../stages/tenant/objects.js";
 import { allowIngress, csiReader, csiWorkload, denyAllIngress, idlePod, loadBalancer, probePod, runLabel, serverPod, stageLabel, testNamespace } from "../../../stages/workloads/index.js";
 
@@ -150,8 +150,9 @@ describe("stages 5 to 7 without the clusters they need", () => {
     expect(run.stages[0]?.reason).toMatch(/^not runnable here: stage 5 needs the tenant cluster whose workers are Proxmox VMs \(--tenant-kubeconfig <file> or TENANT_KUBECONFIG\)/);
     expect(run.stages[2]?.reason).toContain("and the management cluster running the metrics stack");
     expect(run.ok).toBe(false);
-    expect(notRunnableReason(7, true, false)).toContain("stage 7 needs the management cluster running the metrics stack");
-    expect(notRunnableReason(6, true, false)).toBeUndefined();
+    const tenant = {} as NonNullable<StageInput["tenant"]>;
+    expect(notRunnableReason(7, { tenant })).toContain("stage 7 needs the management cluster running the metrics stack");
+    expect(notRunnableReason(6, { tenant })).toBeUndefined();
   });
 
   it("take the tenant kubeconfig from the flag, else TENANT_KUBECONFIG", () => {

@@ -86,9 +86,9 @@ describe("lifecycle.nodes", () => {
     expect(outcome).toMatchObject({ verdict: "passed", detail: expect.stringContaining("Nodes n1, n2 Ready 40.0 s after apply"), figures: { joinedMs: 40_000 } });
   });
 
-  it("says when the Nodes came from the lab's kubelet stand-in", () => {
+  it("says when the Nodes came from the environment's kubelet stand-in", () => {
     const outcome = judgeNodes([{ machine: machine("m1", "n1"), smbios1 }], [node("n1", { osImage: "kubelet stand-in (cozy-proxmox lab)" })], version, 1, 1);
-    expect(outcome).toMatchObject({ verdict: "passed", detail: expect.stringContaining("(registered by the lab's kubelet stand-in)") });
+    expect(outcome).toMatchObject({ verdict: "passed", detail: expect.stringContaining("(registered by the environment's kubelet stand-in)") });
   });
 
   it("fails for too few Machines, a NotReady Node, a missing Node, or a providerID that is not its VM's", () => {
@@ -115,9 +115,9 @@ describe("lifecycle.nodes", () => {
 describe("lifecycle.workload", () => {
   const driver: KubeObject = { apiVersion: "storage.k8s.io/v1", kind: "CSIDriver", metadata: { name: "csi.proxmox.sinextra.dev" } };
 
-  it("is not runnable on Nodes of the lab's kubelet stand-in, saying why", () => {
+  it("is not runnable on Nodes of the environment's kubelet stand-in, saying why", () => {
     const reason = workloadNotRunnable([node("n1", { osImage: "kubelet stand-in (cozy-proxmox lab)" }), node("n2")], undefined);
-    expect(reason).toMatch(/^not runnable here: Node\(s\) n1 are registered by the lab's kubelet stand-in, which runs no pods, and the tenant cluster has no CSIDriver csi\.proxmox\.sinextra\.dev;/);
+    expect(reason).toMatch(/^not runnable here: Node\(s\) n1 are registered by the environment's kubelet stand-in, which runs no pods, and the tenant cluster has no CSIDriver csi\.proxmox\.sinextra\.dev;/);
     expect(workloadNotRunnable([node("n1", { osImage: "kubelet stand-in (cozy-proxmox lab)" })], driver)).not.toContain("CSIDriver");
   });
 

@@ -5,9 +5,9 @@
  */
 import { X509Certificate } from "node:crypto";
 import { expect, test } from "vitest";
-import type { JoinConfig } from "../../../lab/kubelet/index.js";
-import { runKubelet } from "../../../lab/kubelet/kubelet.js";
-import { spkiPin } from "../../../lab/kubelet/index.js";
+import type { JoinConfig } from "../../../mgmt/kubelet/index.js";
+import { runKubelet } from "../../../mgmt/kubelet/kubelet.js";
+import { spkiPin } from "../../../mgmt/kubelet/index.js";
 import { describeKube, useKubeEnv } from "../../support/kube-env.js";
 
 const seed = {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createEnvPki } from "../../../kube/env/index.js";
-import { jinjaVariables, joinOf, networkAddresses, parseJoinConfig, registration, renderJinja, spkiPin, unquoteWord, type NoCloudSeed } from "../../../lab/kubelet/index.js";
+import { jinjaVariables, joinOf, networkAddresses, parseJoinConfig, registration, renderJinja, spkiPin, unquoteWord, type NoCloudSeed } from "../../../mgmt/kubelet/index.js";
 import { X509Certificate } from "node:crypto";
 
 const uuid = "1f68e6e5-a3ae-445b-a03c-43e516b58655";

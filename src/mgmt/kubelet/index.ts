@@ -1,9 +1,11 @@
 /**
- * The lab's kubelet stand-ins (kubelet.ts): one per running VM whose cloud-init ISO (ide0,
- * as capmox attaches it) carries a kubeadm join. Started when the VM starts, stopped when
- * it stops, is destroyed, or the lab stops. Nothing else in the project creates Nodes.
+ * The management environment's kubelet stand-ins (kubelet.ts): there is no VM to run a
+ * kubelet in, so one runs here per running lab VM whose cloud-init ISO (ide0, as capmox
+ * attaches it) carries a kubeadm join. Told by the lab's VM events: started when the VM
+ * starts, stopped when it stops, hangs or is destroyed, or the environment stops. Nothing
+ * else in the project creates Nodes.
  */
-import type { LabState, LabVm } from "../state.js";
+import type { LabState, LabVm, VmEvent } from "../../lab/index.js";
 import { readSeed } from "./cloud-init.js";
 import { joinOf, runKubelet, type KubeletVm } from "./kubelet.js";
 
@@ -31,10 +33,11 @@ function kubeletVm(state: LabState, vm: LabVm): KubeletVm | undefined {
 export function attachKubeletStandIns(state: LabState, log: (line: string) => void): () => void {
   const running = new Map<number, AbortController>();
   const say = (vmid: number, line: string): void => log(`kubelet stand-in (VM ${vmid}): ${line}`);
-  const listener = (vm: LabVm, started: boolean): void => {
+  const listener = ({ type, vm }: VmEvent): void => {
+    if (type === "created") return;
     running.get(vm.vmid)?.abort();
     running.delete(vm.vmid);
-    if (!started) return;
+    if (type !== "started") return;
     let target: KubeletVm | undefined;
     let join;
     try {
@@ -52,9 +55,9 @@ export function attachKubeletStandIns(state: LabState, log: (line: string) => vo
       if (!stop.signal.aborted) say(vm.vmid, `never joins: ${(error as Error).message}`);
     });
   };
-  state.powerListeners.add(listener);
+  const unsubscribe = state.onVmEvent(listener);
   return () => {
-    state.powerListeners.delete(listener);
+    unsubscribe();
     for (const stop of running.values()) stop.abort();
     running.clear();
   };

@@ -7,7 +7,7 @@
  * and the node's addresses from network-config (netplan v2 or v1).
  */
 import { parse } from "yaml";
-import { readIsoRoot } from "../iso9660.js";
+import { readIsoRoot } from "./iso9660.js";
 
 export class CloudInitError extends Error {
   override readonly name = "CloudInitError";

@@ -1,0 +1,27 @@
+/**
+ * What every command does with a mistake in how it was called: one line naming it (and the
+ * usage when that helps) on stderr, exit 2. Anything else is the command's own business.
+ */
+
+/** A mistake in the command line, the config or a missing input: exit 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  /** Print the command's usage after the message. */
+  readonly showUsage: boolean;
+
+  constructor(message: string, options: { readonly cause?: unknown; readonly showUsage?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.showUsage = options.showUsage ?? false;
+  }
+}
+
+/** Runs `main`: its exit code, or 2 after `<name>: <message>` for a UsageError. */
+export async function runCommand(name: string, usage: string, stderr: NodeJS.WritableStream, main: () => Promise<number>): Promise<number> {
+  try {
+    return await main();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    stderr.write(`${name}: ${error.message}\n${error.showUsage ? `${usage}\n` : ""}`);
+    return 2;
+  }
+}
