@@ -14,7 +14,11 @@
  * - `const`: a one-value `enum`;
  * - `anyOf` of an integer and a string schema: `x-kubernetes-int-or-string` with each
  *   branch's bounds and pattern on the node (each applies only to its own type);
- * - `allOf` of `if {properties: {k: {const: v}}} then {required: [...]}`: one CEL rule each.
+ * - `allOf` of `if {properties: {k: {const: v}}} then {required: [...]}`: one CEL rule each;
+ * - a property whose schema is `not: {}` (a field refused whatever its value, such as
+ *   KubeVirt's `instanceType`): kept as a field of any shape, so the API server does not call
+ *   it unknown, plus a CEL rule `!has(self.<key>)` on the object with the property's
+ *   description as the message and the field as its path, so the refusal says why.
  * Anything else that a CRD cannot hold is an error naming the path, never silently dropped.
  */
 
@@ -50,11 +54,26 @@ const plain = new Set([
 ]);
 
 /** Handled by the translation itself. */
-const translated = new Set(["properties", "items", "additionalProperties", "patternProperties", "uniqueItems", "const", "anyOf", "allOf", "$schema"]);
+const translated = new Set(["properties", "items", "additionalProperties", "patternProperties", "uniqueItems", "const", "anyOf", "allOf", "not", "$schema"]);
 
 interface Rule {
   readonly rule: string;
   readonly message: string;
+  /** The field the API server names in its error (relative to the object). */
+  readonly fieldPath?: string;
+}
+
+/** `{description?, not: {}}`: a property no value may take. */
+function isRefused(schema: JsonSchema): boolean {
+  const not = schema["not"] as JsonSchema | undefined;
+  return not !== undefined && Object.keys(not).length === 0 && Object.keys(schema).every((k) => k === "not" || k === "description");
+}
+
+/** A refused property: any value passes the schema, the object's CEL rule refuses it. */
+function refusal(key: string, schema: JsonSchema, path: string): Rule {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) fail(`${path}/${key}`, "a refused property whose name is not a CEL identifier");
+  const why = typeof schema["description"] === "string" ? schema["description"] : "refused";
+  return { rule: `!has(self.${key})`, message: `${key}: ${why}`, fieldPath: `.${key}` };
 }
 
 /** A CEL string literal. */
@@ -117,7 +136,16 @@ export function crdSchema(schema: JsonSchema, path = ""): JsonSchema {
   for (const [key, value] of Object.entries(schema)) if (plain.has(key) && key !== "x-kubernetes-validations") out[key] = value;
   if ("const" in schema) out["enum"] = [schema["const"]];
   const properties = schema["properties"] as Record<string, JsonSchema> | undefined;
-  if (properties) out["properties"] = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, crdSchema(v, `${path}/${k}`)]));
+  if ("not" in schema) fail(path, "`not` other than a refused property's `not: {}`");
+  if (properties) {
+    out["properties"] = Object.fromEntries(
+      Object.entries(properties).map(([k, v]) => {
+        if (!isRefused(v)) return [k, crdSchema(v, `${path}/${k}`)];
+        rules.push(refusal(k, v, path));
+        return [k, { ...(v["description"] ? { description: v["description"] } : {}), "x-kubernetes-preserve-unknown-fields": true }];
+      }),
+    );
+  }
   const patterns = schema["patternProperties"] as Record<string, JsonSchema> | undefined;
   const additional = schema["additionalProperties"];
   if (patterns) {

@@ -38,6 +38,16 @@ describe("crdSchema", () => {
     expect(out["x-kubernetes-validations"]).toEqual([{ rule: "!(has(self.kind) && self.kind == 'id') || (has(self.id))", message: 'when kind is "id", id must be set' }]);
   });
 
+  test("a refused property (not: {}) is a field of any shape and a CEL rule naming it, with its description as the reason", () => {
+    const out = crdSchema({ type: "object", properties: { a: { type: "string" }, instanceType: { description: "KubeVirt only, refused: size with resources.", not: {} } } });
+    expect(out).toEqual({
+      type: "object",
+      properties: { a: { type: "string" }, instanceType: { description: "KubeVirt only, refused: size with resources.", "x-kubernetes-preserve-unknown-fields": true } },
+      "x-kubernetes-validations": [{ rule: "!has(self.instanceType)", message: "instanceType: KubeVirt only, refused: size with resources.", fieldPath: ".instanceType" }],
+    });
+    expect(() => crdSchema({ type: "object", properties: { a: { type: "string", not: { const: "x" } } } }, "spec")).toThrow("values schema at spec/a: `not` other than");
+  });
+
   test("a keyword without a CRD equivalent is refused, naming the path", () => {
     expect(() => crdSchema({ type: "object", properties: { a: { oneOf: [{ type: "string" }] } } }, "spec")).toThrow("values schema at spec/a: `oneOf` has no CRD equivalent");
     expect(() => crdSchema({ type: "array", uniqueItems: true, items: { type: "object" } }, "spec/x")).toThrow("spec/x: `uniqueItems` on a list of objects");
