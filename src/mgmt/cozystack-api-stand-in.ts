@@ -105,6 +105,7 @@ export function helmReleaseOf(definition: ResourceDefinition, app: KubeObject): 
 
 export interface CozystackApiStandInOptions {
   readonly client: KubeClient;
+  /** The definition served first; `useDefinition` replaces it (a platform upgrade). */
   readonly definition: ResourceDefinition;
   readonly log: (line: string) => void;
 }
@@ -117,15 +118,34 @@ export class CozystackApiStandIn {
   private readonly abort = new AbortController();
   private loops: Promise<unknown> | undefined;
 
-  constructor(private readonly options: CozystackApiStandInOptions) {}
+  private definition: ResourceDefinition;
+
+  constructor(private readonly options: CozystackApiStandInOptions) {
+    this.definition = options.definition;
+  }
 
   /** The CRD to install before `start` (the environment waits for it to be Established). */
   get crd(): KubeObject {
-    return applicationCrd(this.options.definition);
+    return applicationCrd(this.definition);
+  }
+
+  /**
+   * Serves another definition of the same kind, as a platform upgrade installs a new one:
+   * the kind's CRD takes its schema, and every existing object's HelmRelease is made again
+   * from it (its values stay the object's spec), as cozystack-api does on its next resync.
+   */
+  async useDefinition(definition: ResourceDefinition): Promise<void> {
+    const kind = this.definition.spec.application.kind;
+    if (definition.spec.application.kind !== kind) throw new Error(`the new definition serves ${definition.spec.application.kind}, not ${kind}`);
+    this.definition = definition;
+    await this.options.client.apply(applicationCrd(definition), { fieldManager: cozystackApiStandInName, force: true });
+    const apps = await this.options.client.list(`${appsGroup}/${appsVersion}`, kind, {});
+    for (const app of apps.items) await this.toHelmRelease(app);
+    this.log(`serving ${kind} from the new definition; ${apps.items.length} HelmRelease(s) made again`);
   }
 
   start(): void {
-    const kind = this.options.definition.spec.application.kind;
+    const kind = this.definition.spec.application.kind;
     const onError = (e: unknown): void => this.log(`watch: ${(e as Error).message}`);
     this.loops = Promise.all([
       inform(this.options.client, `${appsGroup}/${appsVersion}`, kind, (o, deleted) => void (deleted ? undefined : this.run(`${kind} ${keyOf(o)}`, () => this.toHelmRelease(o))), { signal: this.abort.signal, onError }),
@@ -150,14 +170,14 @@ export class CozystackApiStandIn {
 
   private async toHelmRelease(app: KubeObject): Promise<void> {
     if (app.metadata["deletionTimestamp"]) return;
-    const release = helmReleaseOf(this.options.definition, app);
+    const release = helmReleaseOf(this.definition, app);
     await this.options.client.apply(release, { fieldManager: cozystackApiStandInName, force: true });
   }
 
   /** The application's status: its HelmRelease's Ready condition. */
   private async reportStatus(release: KubeObject): Promise<void> {
     const labels = release.metadata.labels ?? {};
-    const kind = this.options.definition.spec.application.kind;
+    const kind = this.definition.spec.application.kind;
     const name = labels[`${appsGroup}/application.name`];
     if (labels[`${appsGroup}/application.kind`] !== kind || !name) return;
     const ready = readyOf(release);

@@ -15,10 +15,10 @@
  * - `anyOf` of an integer and a string schema: `x-kubernetes-int-or-string` with each
  *   branch's bounds and pattern on the node (each applies only to its own type);
  * - `allOf` of `if {properties: {k: {const: v}}} then {required: [...]}`: one CEL rule each;
- * - a property whose schema is `not: {}` (a field refused whatever its value, such as
- *   KubeVirt's `instanceType`): kept as a field of any shape, so the API server does not call
- *   it unknown, plus a CEL rule `!has(self.<key>)` on the object with the property's
- *   description as the message and the field as its path, so the refusal says why.
+ * - a property with `not: {}` beside its shape (a field refused whatever its value, such as
+ *   KubeVirt's `instanceType`): kept with its shape, so the API server does not call it
+ *   unknown and CEL can name it, plus a CEL rule `!has(self.<key>)` on the object with the
+ *   property's description as the message and the field as its path, so the refusal says why.
  * Anything else that a CRD cannot hold is an error naming the path, never silently dropped.
  */
 
@@ -63,13 +63,13 @@ interface Rule {
   readonly fieldPath?: string;
 }
 
-/** `{description?, not: {}}`: a property no value may take. */
+/** `not: {}` beside the property's shape: a property no value may take. */
 function isRefused(schema: JsonSchema): boolean {
   const not = schema["not"] as JsonSchema | undefined;
-  return not !== undefined && Object.keys(not).length === 0 && Object.keys(schema).every((k) => k === "not" || k === "description");
+  return not !== undefined && Object.keys(not).length === 0;
 }
 
-/** A refused property: any value passes the schema, the object's CEL rule refuses it. */
+/** The object's CEL rule that refuses a property, saying why (its description). */
 function refusal(key: string, schema: JsonSchema, path: string): Rule {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) fail(`${path}/${key}`, "a refused property whose name is not a CEL identifier");
   const why = typeof schema["description"] === "string" ? schema["description"] : "refused";
@@ -142,7 +142,9 @@ export function crdSchema(schema: JsonSchema, path = ""): JsonSchema {
       Object.entries(properties).map(([k, v]) => {
         if (!isRefused(v)) return [k, crdSchema(v, `${path}/${k}`)];
         rules.push(refusal(k, v, path));
-        return [k, { ...(v["description"] ? { description: v["description"] } : {}), "x-kubernetes-preserve-unknown-fields": true }];
+        // its shape stays (CEL needs a typed field), so only the rule refuses it
+        const { not: _not, ...shape } = v;
+        return [k, crdSchema(shape, `${path}/${k}`)];
       }),
     );
   }

@@ -38,11 +38,11 @@ describe("crdSchema", () => {
     expect(out["x-kubernetes-validations"]).toEqual([{ rule: "!(has(self.kind) && self.kind == 'id') || (has(self.id))", message: 'when kind is "id", id must be set' }]);
   });
 
-  test("a refused property (not: {}) is a field of any shape and a CEL rule naming it, with its description as the reason", () => {
-    const out = crdSchema({ type: "object", properties: { a: { type: "string" }, instanceType: { description: "KubeVirt only, refused: size with resources.", not: {} } } });
+  test("a refused property (not: {}) keeps its shape and gets a CEL rule naming it, with its description as the reason", () => {
+    const out = crdSchema({ type: "object", properties: { a: { type: "string" }, instanceType: { description: "KubeVirt only, refused: size with resources.", type: "string", not: {} } } });
     expect(out).toEqual({
       type: "object",
-      properties: { a: { type: "string" }, instanceType: { description: "KubeVirt only, refused: size with resources.", "x-kubernetes-preserve-unknown-fields": true } },
+      properties: { a: { type: "string" }, instanceType: { description: "KubeVirt only, refused: size with resources.", type: "string" } },
       "x-kubernetes-validations": [{ rule: "!has(self.instanceType)", message: "instanceType: KubeVirt only, refused: size with resources.", fieldPath: ".instanceType" }],
     });
     expect(() => crdSchema({ type: "object", properties: { a: { type: "string", not: { const: "x" } } } }, "spec")).toThrow("values schema at spec/a: `not` other than");
