@@ -18,7 +18,7 @@
  *   reports an application's state from its HelmRelease.
  * It renders no chart and creates no cluster object: helm-controller, CAPI and capmox do.
  */
-import { inform, type KubeClient, type KubeObject } from "../kube/index.js";
+import { inform, KubeApiError, type KubeClient, type KubeObject, type ObjectList } from "../kube/index.js";
 import { crdSchema, type JsonSchema } from "./crd-schema.js";
 
 export const cozystackApiStandInName = "cozystack-api-stand-in";
@@ -139,7 +139,7 @@ export class CozystackApiStandIn {
     if (definition.spec.application.kind !== kind) throw new Error(`the new definition serves ${definition.spec.application.kind}, not ${kind}`);
     this.definition = definition;
     await this.options.client.apply(applicationCrd(definition), { fieldManager: cozystackApiStandInName, force: true });
-    const apps = await this.options.client.list(`${appsGroup}/${appsVersion}`, kind, {});
+    const apps = await this.listWhileStorageReinitializes(kind);
     for (const app of apps.items) await this.toHelmRelease(app);
     this.log(`serving ${kind} from the new definition; ${apps.items.length} HelmRelease(s) made again`);
   }
@@ -151,6 +151,22 @@ export class CozystackApiStandIn {
       inform(this.options.client, `${appsGroup}/${appsVersion}`, kind, (o, deleted) => void (deleted ? undefined : this.run(`${kind} ${keyOf(o)}`, () => this.toHelmRelease(o))), { signal: this.abort.signal, onError }),
       inform(this.options.client, helmReleaseApiVersion, "HelmRelease", (o, deleted) => void (deleted ? undefined : this.run(`HelmRelease ${keyOf(o)}`, () => this.reportStatus(o))), { signal: this.abort.signal, onError }),
     ]);
+  }
+
+  /**
+   * The kind's objects. Right after its CRD changed the API server answers 429 ("storage is
+   * (re)initializing") for a moment and asks the client to retry, as client-go does.
+   */
+  private async listWhileStorageReinitializes(kind: string): Promise<ObjectList> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        return await this.options.client.list(`${appsGroup}/${appsVersion}`, kind, {});
+      } catch (error) {
+        if (!(error instanceof KubeApiError && error.status === 429) || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   }
 
   async stop(): Promise<void> {
