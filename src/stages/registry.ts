@@ -50,7 +50,7 @@ export function runStage(n: ImplementedStage, input: StageInput): Promise<StageR
     ...(input.secrets ? { secrets: input.secrets } : {}),
   };
   if (n === 1) return runChecks(1, STAGE1_TITLE, stage1Checks(), ctx, options);
-  if (n === 2) return runChecks(2, STAGE2_TITLE, stage2Checks(input.config.proxmox.allowedNodes), ctx, options);
+  if (n === 2) return runChecks(2, STAGE2_TITLE, stage2Checks(input.config.proxmox.allowedNodes, { talosTemplate: input.config.proxmox.talosTemplate !== undefined }), ctx, options);
   if (n === 5 || n === 6 || n === 7) return runTenantStage(n, input, ctx, options);
   if (!input.management) throw new Error(`stage ${n} needs input.management (the management cluster)`);
   if (n === 8) return runLifecycleStage(input, input.management, ctx, options);

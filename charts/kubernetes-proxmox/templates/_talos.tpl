@@ -33,13 +33,14 @@ provider ID (capmox injects it into the metadata) and kubeadm's own ones.
 
 {{/*
 kp.talosMachine: turns a group's ProxmoxMachineTemplate spec (dict "machine", changed in
-place) into a Talos one: the group's own template (a Talos image), no guest-agent or
-cloud-init checks, the provider ID in the metadata.
+place; "group", "at", "platform" = .Values.talos) into a Talos one: the group's template or
+the platform's talos.template (a Talos image), no guest-agent or cloud-init checks, the
+provider ID in the metadata.
 */}}
 {{- define "kp.talosMachine" -}}
 {{- $m := .machine -}}
-{{- $t := .group.template -}}
-{{- if not $t -}}{{- fail (printf "%s.template: a Talos node group needs its own Proxmox template, made from Talos's nocloud image (proxmox.template is the kubeadm groups' OS)" .at) -}}{{- end -}}
+{{- $t := .group.template | default .platform.template -}}
+{{- if not $t -}}{{- fail (printf "%s.template: a Talos node group needs a Proxmox template made from Talos's nocloud image: set it here or as the platform's talos.template (proxmox.template is the kubeadm groups' OS)" .at) -}}{{- end -}}
 {{- range $k := list "sourceNode" "templateId" "templateSelector" -}}{{- $_ := unset $m $k -}}{{- end -}}
 {{- if eq $t.kind "id" -}}
 {{- $_ := set $m "sourceNode" $t.sourceNode -}}

@@ -20,10 +20,10 @@ export class AppValuesError extends Error {
 export const roleLabelPrefix = "node-role.kubernetes.io/";
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-function templateValues(t: TemplateRef): Values {
+function templateValues(t: TemplateRef, field = "template"): Values {
   if (t.kind === "id") return { kind: "id", templateId: t.templateId, sourceNode: t.sourceNode };
   if (t.matchPolicy !== "exact") {
-    throw new AppValuesError(`proxmox.template.matchPolicy: ${JSON.stringify(t.matchPolicy)} cannot be expressed: capmox v1alpha1 matches template tags exactly`);
+    throw new AppValuesError(`proxmox.${field}.matchPolicy: ${JSON.stringify(t.matchPolicy)} cannot be expressed: capmox v1alpha1 matches template tags exactly`);
   }
   return { kind: "tags", tags: [...t.tags] };
 }
@@ -77,6 +77,8 @@ export function defaultValues(config: PlatformConfig): Values {
     clusterNetwork: { podCidr: defaults.podCidr, serviceCidr: defaults.serviceCidr },
     proxmox: proxmoxValues(config),
     sshAuthorizedKeys: [],
+    // the platform's Talos template, the default of node groups with bootstrap: talos
+    ...(config.proxmox.talosTemplate ? { talos: { template: templateValues(config.proxmox.talosTemplate, "talosTemplate") } } : {}),
     addons: {
       cilium: { valuesOverride: {} },
       proxmoxCcm: { valuesOverride: {} },

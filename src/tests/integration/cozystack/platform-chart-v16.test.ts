@@ -276,9 +276,17 @@ describeKube("CozyStack v1.6.2's platform chart and CRDs with our packages (real
     expect(mds[1]!.spec.template.spec.bootstrap.configRef.name).toBe(talosTemplates[0]!.metadata.name);
     expect(mds[1]!.spec.template.metadata.labels).toMatchObject({ "node-role.kubernetes.io/ingress-nginx": "" });
 
-    // A Talos group without its own template: refused naming the field.
+    // The platform's Talos template (proxmox.talosTemplate → talos.template) serves groups that name none.
+    const byPlatform = (await helmTemplate(appChartDir(), {
+      release: "kubernetes-tal",
+      namespace: "tenant-tal",
+      values: { talos: { template: { kind: "id", templateId: 9100, sourceNode: "pve2" } }, nodeGroups: { tal: { bootstrap: "talos" } } },
+    })) as unknown as KubeObject[];
+    const talosMachine = (byPlatform.find((o) => o.kind === "ProxmoxMachineTemplate")!["spec"] as { template: { spec: Spec } }).template.spec;
+    expect(talosMachine).toMatchObject({ templateID: 9100, sourceNode: "pve2", checks: { skipCloudInitStatus: true, skipQemuGuestAgent: true } });
+    // A Talos group without a template of its own or the platform's: refused naming the field.
     await expect(helmTemplate(appChartDir(), { release: "kubernetes-tal", namespace: "tenant-tal", values: { nodeGroups: { tal: { bootstrap: "talos" } } } })).rejects.toThrow(
-      /nodeGroups\.tal\.template: a Talos node group needs its own Proxmox template/,
+      /nodeGroups\.tal\.template: a Talos node group needs a Proxmox template made from Talos's nocloud image: set it here or as the platform's talos\.template/,
     );
   });
 });
