@@ -22,11 +22,11 @@ import { execa } from "execa";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
 import type { CozystackV1Config } from "../../../config/index.js";
-import { appChartDir } from "../../../cozystack/app/index.js";
+import { defaultConfig } from "../../../config/index.js";
 import { findCrds, formatValidationIssues, loadCrd, validateObjects } from "../../../crds/index.js";
 import { KubeApiError, conditionIs, describeRef, refOf, waitFor, type KubeObject } from "../../../kube/index.js";
 import { referencePath } from "../../../paths.js";
-import { helmTemplate } from "../app/helm-app.js";
+import { helmTemplate, writeAppCharts } from "../app/helm-app.js";
 import { kubevirtReason, ourPackageSources, packageSet, platformPackageName, platformPackages, platformValues, renderPackages, type PackageSet } from "../../../packages/index.js";
 import { helmPath } from "../../../tools/helm.js";
 import { testV16Config } from "../../fixtures/platform-config-v16.js";
@@ -232,6 +232,8 @@ describeKube("CozyStack v1.6.2's platform chart and CRDs with our packages (real
     for (const crd of crds) await client.apply(crd, { fieldManager });
     await waitFor(client, crds.map((c) => ({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: c.metadata.name })), conditionIs("Established"), { timeoutMs: 60_000 });
 
+    // The chart as synth copies it for the built-in platform (its values.yaml equals the repository's), in this file's scratch folder.
+    const talosChart = writeAppCharts(join(tmp, "talos-chart"), defaultConfig()).app;
     const values = {
       version: "v1.34",
       talos: { version: "v1.13.6" },
@@ -240,7 +242,7 @@ describeKube("CozyStack v1.6.2's platform chart and CRDs with our packages (real
         tal: { minReplicas: 2, maxReplicas: 3, bootstrap: "talos", template: { kind: "tags", tags: ["talos-1.13"] }, roles: ["ingress-nginx"], labels: { "example.com/tier": "web" }, kubelet: { systemReservedMemory: "512Mi" } },
       },
     };
-    const objects = (await helmTemplate(appChartDir(), { release: "kubernetes-tal", namespace: "tenant-tal", values })) as unknown as KubeObject[];
+    const objects = (await helmTemplate(talosChart, { release: "kubernetes-tal", namespace: "tenant-tal", values })) as unknown as KubeObject[];
     await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "tenant-tal" } }, { fieldManager });
     const talosTemplates = objects.filter((o) => o.kind === "TalosConfigTemplate");
     const machineTemplates = objects.filter((o) => o.kind === "ProxmoxMachineTemplate");
@@ -277,7 +279,7 @@ describeKube("CozyStack v1.6.2's platform chart and CRDs with our packages (real
     expect(mds[1]!.spec.template.metadata.labels).toMatchObject({ "node-role.kubernetes.io/ingress-nginx": "" });
 
     // The platform's Talos template (proxmox.talosTemplate → talos.template) serves groups that name none.
-    const byPlatform = (await helmTemplate(appChartDir(), {
+    const byPlatform = (await helmTemplate(talosChart, {
       release: "kubernetes-tal",
       namespace: "tenant-tal",
       values: { talos: { template: { kind: "id", templateId: 9100, sourceNode: "pve2" } }, nodeGroups: { tal: { bootstrap: "talos" } } },
@@ -285,7 +287,7 @@ describeKube("CozyStack v1.6.2's platform chart and CRDs with our packages (real
     const talosMachine = (byPlatform.find((o) => o.kind === "ProxmoxMachineTemplate")!["spec"] as { template: { spec: Spec } }).template.spec;
     expect(talosMachine).toMatchObject({ templateID: 9100, sourceNode: "pve2", checks: { skipCloudInitStatus: true, skipQemuGuestAgent: true } });
     // A Talos group without a template of its own or the platform's: refused naming the field.
-    await expect(helmTemplate(appChartDir(), { release: "kubernetes-tal", namespace: "tenant-tal", values: { nodeGroups: { tal: { bootstrap: "talos" } } } })).rejects.toThrow(
+    await expect(helmTemplate(talosChart, { release: "kubernetes-tal", namespace: "tenant-tal", values: { nodeGroups: { tal: { bootstrap: "talos" } } } })).rejects.toThrow(
       /nodeGroups\.tal\.template: a Talos node group needs a Proxmox template made from Talos's nocloud image: set it here or as the platform's talos\.template/,
     );
   });
