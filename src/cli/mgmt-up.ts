@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/index.js";
+import { getProfile } from "../versions/index.js";
 import { ensureMgmtBinaries, kamajiStandInName, startMgmtEnv } from "../mgmt/index.js";
 import { killOnSignalWhileStarting, untilSignalOrExit } from "./until-signal.js";
 
@@ -56,6 +57,7 @@ export async function mgmtUpMain(argv: readonly string[]): Promise<number> {
   });
   starting();
   const lab = env.labCredentials;
+  const v16 = getProfile(config.profile).cozystack.bundleFormat === "v1-package";
   const lines = [
     "",
     "Management environment ready (loopback only):",
@@ -63,6 +65,9 @@ export async function mgmtUpMain(argv: readonly string[]): Promise<number> {
     ...env.controllers.map((c) => `  ${c.name.padEnd(24)} ${c.version.padEnd(9)} log ${c.logFile}`),
     `  ${kamajiStandInName.padEnd(24)} (a stand-in: Kamaji needs a container runtime) tenant control planes on 127.0.0.1`,
     `  cozystack-api-stand-in, source-controller-stand-in (stand-ins: neither module is served) for \`kubectl apply -f dist/apps/<tenant>.yaml\``,
+    v16
+      ? `  profile ${config.profile}: Kubernetes served from our v1.6 ApplicationDefinition (v1.6 value names; the chart from the stand-in's HelmRepository, not an ExternalArtifact: cozystack-operator does not run here); Talos node groups are proven by helm render and strict validation only, not run through controllers here (the Talos bootstrap provider is not served as a Go module): kubeadm groups are`
+      : `  profile ${config.profile}: Kubernetes served from our CozystackResourceDefinition`,
     `  lab (Proxmox VE emulator) ${lab.url}`,
     `capmox v${binaries.controllers.capmox.version.replace(/^v/, "")} stands in for v0.7.7 (the module proxy does not serve v0.7.5-v0.7.7).`,
     `Tenants prepared (namespace + credentials Secret): ${config.tenants.map((t) => `${t.namespace}/${t.name}`).join(", ") || "none"}`,

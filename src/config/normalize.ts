@@ -40,8 +40,7 @@ function present(raw: Raw, keys: readonly string[]): string[] {
   return keys.filter((k) => raw[k] !== undefined && raw[k] !== false);
 }
 
-function template(raw: Raw, issues: ConfigIssue[]): TemplateRef {
-  const at = ["proxmox", "template"];
+function template(raw: Raw, issues: ConfigIssue[], at: readonly string[] = ["proxmox", "template"]): TemplateRef {
   const hasId = raw.templateId !== undefined || raw.sourceNode !== undefined;
   const hasTags = raw.tags !== undefined;
   if (hasId && hasTags) {
@@ -94,6 +93,7 @@ function proxmox(raw: Raw, issues: ConfigIssue[]): ProxmoxConfig {
     tls: tls(obj(raw.tls), issues),
     allowedNodes: list(raw.allowedNodes),
     template: template(obj(raw.template), issues),
+    ...(raw.talosTemplate !== undefined ? { talosTemplate: template(obj(raw.talosTemplate), issues, ["proxmox", "talosTemplate"]) } : {}),
     bridge: (raw.bridge as string | undefined) ?? defaults.bridge,
     ...(raw.vlan !== undefined ? { vlan: raw.vlan as number } : {}),
     diskStorage: (raw.diskStorage as string | undefined) ?? defaults.diskStorage,

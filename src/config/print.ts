@@ -6,15 +6,15 @@
 import { Document, isMap, isScalar, isSeq, type Node } from "yaml";
 import { defaultConfig } from "./defaults.js";
 import { configJsonSchema } from "./schema.js";
-import type { PlatformConfig, ProxmoxConfig } from "./types.js";
+import type { PlatformConfig, ProxmoxConfig, TemplateRef } from "./types.js";
 
 type Schema = Record<string, unknown>;
 
 /** The proxmox section as a user writes it: the template without its `kind` tag. */
 function userProxmox(p: ProxmoxConfig): Record<string, unknown> {
-  const { template, ...rest } = p;
-  const { kind: _kind, ...fields } = template;
-  return { ...rest, template: fields };
+  const { template, talosTemplate, ...rest } = p;
+  const userForm = ({ kind: _kind, ...fields }: TemplateRef): Record<string, unknown> => fields;
+  return { ...rest, template: userForm(template), ...(talosTemplate ? { talosTemplate: userForm(talosTemplate) } : {}) };
 }
 
 /** A config in the form platform.yaml is written in. */

@@ -138,6 +138,10 @@ const proxmox = object(
     tls: { ...tls, description: "TLS verification: at most one of caFile, fingerprint, insecure. Default: system CAs." },
     allowedNodes: { ...nodeList, description: "Nodes VMs may be placed on." },
     template: { ...template, description: "VM template: templateId + sourceNode, or tags (+ matchPolicy). Never both." },
+    talosTemplate: {
+      ...template,
+      description: "The Talos template (made from Talos's nocloud image) for node groups with bootstrap: talos in Kubernetes objects: templateId + sourceNode, or tags. Checked by stage 2.",
+    },
     bridge: {
       type: "string",
       maxLength: lengths.interfaceName,

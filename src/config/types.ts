@@ -50,6 +50,13 @@ export interface ProxmoxConfig {
   /** Nodes VMs may be placed on. */
   readonly allowedNodes: readonly string[];
   readonly template: TemplateRef;
+  /**
+   * The platform's Talos template (made from Talos's nocloud image): the default template of
+   * node groups that set `bootstrap: talos` in a `Kubernetes` object (the app chart's
+   * `talos.template`); stage 2 checks that Talos can boot from it. Absent: such groups must
+   * name their own template.
+   */
+  readonly talosTemplate?: TemplateRef;
   /** Bridge for VM NICs. @default "vmbr0" */
   readonly bridge: string;
   /** VLAN tag on the bridge, if any. */

@@ -57,11 +57,13 @@ function checkProxmox(p: ProxmoxConfig, profile: VersionsProfile | undefined, is
     issues.push(issue(["proxmox", "url"], checked.shown, hint));
   }
   if (checked && url && (url.search || url.hash)) issues.push(issue(["proxmox", "url"], checked.shown, "must have no query or fragment"));
-  if (p.template.kind === "tags" && profile && !profile.templateMatchPolicies.includes(p.template.matchPolicy)) {
-    issues.push(
-      issue(["proxmox", "template", "matchPolicy"], p.template.matchPolicy,
-        `capmox ${profile.capmox.version} (profile ${profile.name}) only supports ${profile.templateMatchPolicies.join(", ")}`),
-    );
+  for (const [field, ref] of [["template", p.template], ["talosTemplate", p.talosTemplate]] as const) {
+    if (ref?.kind === "tags" && profile && !profile.templateMatchPolicies.includes(ref.matchPolicy)) {
+      issues.push(
+        issue(["proxmox", field, "matchPolicy"], ref.matchPolicy,
+          `capmox ${profile.capmox.version} (profile ${profile.name}) only supports ${profile.templateMatchPolicies.join(", ")}`),
+      );
+    }
   }
   if (p.fullClone === false && p.diskFormat !== undefined) {
     issues.push(issue(["proxmox", "diskFormat"], p.diskFormat, "needs full clones (fullClone: true): capmox rejects a format for linked clones"));

@@ -18,7 +18,7 @@
  *   reports an application's state from its HelmRelease.
  * It renders no chart and creates no cluster object: helm-controller, CAPI and capmox do.
  */
-import { type KubeClient, type KubeObject, Reconciler } from "../kube/index.js";
+import { KubeApiError, type KubeClient, type KubeObject, type ObjectList, Reconciler } from "../kube/index.js";
 import { crdSchema, type JsonSchema } from "./crd-schema.js";
 
 export const cozystackApiStandInName = "cozystack-api-stand-in";
@@ -105,6 +105,7 @@ export function helmReleaseOf(definition: ResourceDefinition, app: KubeObject): 
 
 export interface CozystackApiStandInOptions {
   readonly client: KubeClient;
+  /** The definition served first; `useDefinition` replaces it (a platform upgrade). */
   readonly definition: ResourceDefinition;
   readonly log: (line: string) => void;
 }
@@ -115,17 +116,36 @@ const readyOf = (o: KubeObject): Record<string, unknown> | undefined =>
 export class CozystackApiStandIn {
   private readonly reconcilers: Reconciler[] = [];
 
-  constructor(private readonly options: CozystackApiStandInOptions) {}
+  private definition: ResourceDefinition;
+
+  constructor(private readonly options: CozystackApiStandInOptions) {
+    this.definition = options.definition;
+  }
 
   /** The CRD to install before `start` (the environment waits for it to be Established). */
   get crd(): KubeObject {
-    return applicationCrd(this.options.definition);
+    return applicationCrd(this.definition);
+  }
+
+  /**
+   * Serves another definition of the same kind, as a platform upgrade installs a new one:
+   * the kind's CRD takes its schema, and every existing object's HelmRelease is made again
+   * from it (its values stay the object's spec), as cozystack-api does on its next resync.
+   */
+  async useDefinition(definition: ResourceDefinition): Promise<void> {
+    const kind = this.definition.spec.application.kind;
+    if (definition.spec.application.kind !== kind) throw new Error(`the new definition serves ${definition.spec.application.kind}, not ${kind}`);
+    this.definition = definition;
+    await this.options.client.apply(applicationCrd(definition), { fieldManager: cozystackApiStandInName, force: true });
+    const apps = await this.listWhileStorageReinitializes(kind);
+    for (const app of apps.items) await this.toHelmRelease(app);
+    this.log(`serving ${kind} from the new definition; ${apps.items.length} HelmRelease(s) made again`);
   }
 
   /** Each application becomes its HelmRelease; each HelmRelease's Ready goes back to its application. */
   start(): void {
     const { client } = this.options;
-    const kind = this.options.definition.spec.application.kind;
+    const kind = this.definition.spec.application.kind;
     const log = (line: string): void => this.log(line);
     // A deleted object needs nothing: the HelmRelease goes with its owner (garbage collector).
     this.reconcilers.push(
@@ -133,6 +153,22 @@ export class CozystackApiStandIn {
       new Reconciler({ client, apiVersion: helmReleaseApiVersion, kind: "HelmRelease", log, reconcile: async (_key, release) => release && this.reportStatus(release) }),
     );
     for (const r of this.reconcilers) r.start();
+  }
+
+  /**
+   * The kind's objects. Right after its CRD changed the API server answers 429 ("storage is
+   * (re)initializing") for a moment and asks the client to retry, as client-go does.
+   */
+  private async listWhileStorageReinitializes(kind: string): Promise<ObjectList> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        return await this.options.client.list(`${appsGroup}/${appsVersion}`, kind, {});
+      } catch (error) {
+        if (!(error instanceof KubeApiError && error.status === 429) || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -145,14 +181,14 @@ export class CozystackApiStandIn {
 
   private async toHelmRelease(app: KubeObject): Promise<void> {
     if (app.metadata["deletionTimestamp"]) return;
-    const release = helmReleaseOf(this.options.definition, app);
+    const release = helmReleaseOf(this.definition, app);
     await this.options.client.apply(release, { fieldManager: cozystackApiStandInName, force: true });
   }
 
   /** The application's status: its HelmRelease's Ready condition. */
   private async reportStatus(release: KubeObject): Promise<void> {
     const labels = release.metadata.labels ?? {};
-    const kind = this.options.definition.spec.application.kind;
+    const kind = this.definition.spec.application.kind;
     const name = labels[`${appsGroup}/application.name`];
     if (labels[`${appsGroup}/application.kind`] !== kind || !name) return;
     const ready = readyOf(release);

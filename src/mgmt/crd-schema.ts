@@ -14,7 +14,11 @@
  * - `const`: a one-value `enum`;
  * - `anyOf` of an integer and a string schema: `x-kubernetes-int-or-string` with each
  *   branch's bounds and pattern on the node (each applies only to its own type);
- * - `allOf` of `if {properties: {k: {const: v}}} then {required: [...]}`: one CEL rule each.
+ * - `allOf` of `if {properties: {k: {const: v}}} then {required: [...]}`: one CEL rule each;
+ * - a property with `not: {}` beside its shape (a field refused whatever its value, such as
+ *   KubeVirt's `instanceType`): kept with its shape, so the API server does not call it
+ *   unknown and CEL can name it, plus a CEL rule `!has(self.<key>)` on the object with the
+ *   property's description as the message and the field as its path, so the refusal says why.
  * Anything else that a CRD cannot hold is an error naming the path, never silently dropped.
  */
 
@@ -50,11 +54,26 @@ const plain = new Set([
 ]);
 
 /** Handled by the translation itself. */
-const translated = new Set(["properties", "items", "additionalProperties", "patternProperties", "uniqueItems", "const", "anyOf", "allOf", "$schema"]);
+const translated = new Set(["properties", "items", "additionalProperties", "patternProperties", "uniqueItems", "const", "anyOf", "allOf", "not", "$schema"]);
 
 interface Rule {
   readonly rule: string;
   readonly message: string;
+  /** The field the API server names in its error (relative to the object). */
+  readonly fieldPath?: string;
+}
+
+/** `not: {}` beside the property's shape: a property no value may take. */
+function isRefused(schema: JsonSchema): boolean {
+  const not = schema["not"] as JsonSchema | undefined;
+  return not !== undefined && Object.keys(not).length === 0;
+}
+
+/** The object's CEL rule that refuses a property, saying why (its description). */
+function refusal(key: string, schema: JsonSchema, path: string): Rule {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) fail(`${path}/${key}`, "a refused property whose name is not a CEL identifier");
+  const why = typeof schema["description"] === "string" ? schema["description"] : "refused";
+  return { rule: `!has(self.${key})`, message: `${key}: ${why}`, fieldPath: `.${key}` };
 }
 
 /** A CEL string literal. */
@@ -117,7 +136,18 @@ export function crdSchema(schema: JsonSchema, path = ""): JsonSchema {
   for (const [key, value] of Object.entries(schema)) if (plain.has(key) && key !== "x-kubernetes-validations") out[key] = value;
   if ("const" in schema) out["enum"] = [schema["const"]];
   const properties = schema["properties"] as Record<string, JsonSchema> | undefined;
-  if (properties) out["properties"] = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, crdSchema(v, `${path}/${k}`)]));
+  if ("not" in schema) fail(path, "`not` other than a refused property's `not: {}`");
+  if (properties) {
+    out["properties"] = Object.fromEntries(
+      Object.entries(properties).map(([k, v]) => {
+        if (!isRefused(v)) return [k, crdSchema(v, `${path}/${k}`)];
+        rules.push(refusal(k, v, path));
+        // its shape stays (CEL needs a typed field), so only the rule refuses it
+        const { not: _not, ...shape } = v;
+        return [k, crdSchema(shape, `${path}/${k}`)];
+      }),
+    );
+  }
   const patterns = schema["patternProperties"] as Record<string, JsonSchema> | undefined;
   const additional = schema["additionalProperties"];
   if (patterns) {

@@ -13,6 +13,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { PlatformConfig } from "../config/index.js";
 import { appChartPath, appsRepository, renderAppFiles, resourceDefinition } from "../cozystack/app/index.js";
+import { applicationDefinition } from "../packages/index.js";
+import { getProfile } from "../versions/index.js";
 import type { KubeClient, KubeObject } from "../kube/index.js";
 import { freePort, ServerProcess } from "../kube/env/index.js";
 import { httpOk } from "../stages/local-controllers.js";
@@ -30,9 +32,25 @@ export function appChartFiles(config: PlatformConfig): ChartFiles {
   return files;
 }
 
-/** The CozystackResourceDefinition synth writes for the app, as the cozystack-api stand-in reads it. */
+/**
+ * The definition synth writes for the app under the config's profile, as the cozystack-api
+ * stand-in reads it: v0.37's CozystackResourceDefinition, or v1.6's ApplicationDefinition
+ * (its kind, schema, prefix and release labels, the Flux shard label among them). v1.6
+ * points its releases at an ExternalArtifact that cozystack-operator makes of our Package;
+ * neither the operator nor Flux's source-watcher runs here (their modules are not served),
+ * so the v1.6 HelmRelease takes the same chart files from the source-controller stand-in's
+ * HelmRepository, as the v0.37 one does.
+ */
 export function appDefinition(config: PlatformConfig): ResourceDefinition {
-  return resourceDefinition(config) as unknown as ResourceDefinition;
+  const v037 = resourceDefinition(config) as unknown as ResourceDefinition;
+  if (getProfile(config.profile).cozystack.bundleFormat !== "v1-package") return v037;
+  const v16 = applicationDefinition(config) as unknown as { spec: { application: ResourceDefinition["spec"]["application"]; release: { prefix: string; labels?: Record<string, string> } } };
+  return {
+    spec: {
+      application: v16.spec.application,
+      release: { prefix: v16.spec.release.prefix, ...(v16.spec.release.labels ? { labels: v16.spec.release.labels } : {}), chart: v037.spec.release.chart },
+    },
+  };
 }
 
 /** Every CRD the Flux part installs: source kinds (generated), HelmRelease (helm-controller's), the app kind (stand-in). */
@@ -71,7 +89,20 @@ export async function startHelmController(binary: FluxBinaries["helmController"]
 export interface FluxStandIns {
   readonly source: SourceControllerStandIn;
   readonly cozystackApi: CozystackApiStandIn;
+  /**
+   * What a platform upgrade changes on the CozyStack side: the app chart as the new
+   * platform publishes it (`chartVersion`: the version of that release) and the definition
+   * of its profile. The real helm-controller then upgrades every tenant's release.
+   */
+  upgradePlatform(config: PlatformConfig, chartVersion: string): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The app chart's files with another Chart.yaml version (a new release of the chart). */
+export function withChartVersion(files: ChartFiles, version: string): ChartFiles {
+  const chartYaml = String(files.get("Chart.yaml") ?? "");
+  if (!/^version: .*$/m.test(chartYaml)) throw new Error("the app chart's Chart.yaml has no version line");
+  return new Map([...files, ["Chart.yaml", chartYaml.replace(/^version: .*$/m, `version: ${version}`)]]);
 }
 
 export async function startFluxStandIns(client: KubeClient, config: PlatformConfig, log: (line: string) => void, tmpRoot?: string): Promise<FluxStandIns> {
@@ -87,6 +118,11 @@ export async function startFluxStandIns(client: KubeClient, config: PlatformConf
   return {
     source,
     cozystackApi,
+    upgradePlatform: async (next, chartVersion) => {
+      await source.replaceCharts(appsRepository.namespace, appsRepository.name, [withChartVersion(appChartFiles(next), chartVersion)]);
+      await cozystackApi.useDefinition(appDefinition(next));
+      log(`platform upgraded: profile ${next.profile}, app chart ${chartVersion}`);
+    },
     stop: async () => void (await Promise.all([cozystackApi.stop(), source.stop()])),
   };
 }

@@ -99,6 +99,9 @@ interface HelmChartSpec {
 export class SourceControllerStandIn {
   private reconciler: Reconciler | undefined;
   private readonly charts = new Map<string, PackagedChart>();
+  /** Every package ever served, by URL path: a HelmChart may still point at an older one. */
+  private readonly byPath = new Map<string, PackagedChart>();
+  private packages = 0;
   private server: Server | undefined;
   private workDir: string | undefined;
   private baseUrl = "";
@@ -117,12 +120,7 @@ export class SourceControllerStandIn {
 
   async start(): Promise<void> {
     this.workDir = mkdtempSync(join(this.options.tmpRoot ?? tmpdir(), "source-controller-stand-in-"));
-    for (const repo of this.options.repositories) {
-      for (const [i, files] of repo.charts.entries()) {
-        const chart = await packageChart(files, repo.namespace, join(this.workDir, `${repo.namespace}-${repo.name}-${i}`));
-        this.charts.set(`${repo.namespace}/${repo.name}/${chart.name}`, chart);
-      }
-    }
+    for (const repo of this.options.repositories) await this.package(repo, repo.charts);
     await this.listen();
     for (const repo of this.options.repositories) await this.applyRepository(repo);
     this.reconciler = new Reconciler({
@@ -133,6 +131,29 @@ export class SourceControllerStandIn {
       reconcile: async (_key, chart) => chart && this.publish(chart),
     });
     this.reconciler.start();
+  }
+
+  /**
+   * Serves other chart files in a repository, as a new release of a chart is published
+   * (its Chart.yaml carries a new version), and gives every HelmChart of that repository the
+   * new artifact, as source-controller does on its next interval.
+   */
+  async replaceCharts(namespace: string, name: string, charts: readonly ChartFiles[]): Promise<void> {
+    const repo = this.options.repositories.find((r) => r.namespace === namespace && r.name === name);
+    if (!repo) throw new Error(`no HelmRepository ${namespace}/${name} is served`);
+    await this.package(repo, charts);
+    this.log(`serving ${charts.length} new chart(s) in ${namespace}/${name}: ${[...this.charts.values()].map((c) => `${c.name} ${c.version}`).join(", ")}`);
+    const helmCharts = await this.options.client.list(sourceApiVersion, "HelmChart", { namespace });
+    for (const object of helmCharts.items) await this.publish(object, { force: true });
+  }
+
+  private async package(repo: ServedRepository, charts: readonly ChartFiles[]): Promise<void> {
+    if (!this.workDir) throw new Error("the source-controller stand-in is not started");
+    for (const files of charts) {
+      const chart = await packageChart(files, repo.namespace, join(this.workDir, `${repo.namespace}-${repo.name}-${this.packages++}`));
+      this.charts.set(`${repo.namespace}/${repo.name}/${chart.name}`, chart);
+      this.byPath.set(`/${chart.path}`, chart);
+    }
   }
 
   async stop(): Promise<void> {
@@ -147,9 +168,8 @@ export class SourceControllerStandIn {
   }
 
   private async listen(): Promise<void> {
-    const byPath = new Map([...this.charts.values()].map((c) => [`/${c.path}`, c]));
     const server = createServer((request, response) => {
-      const chart = request.method === "GET" ? byPath.get(new URL(request.url ?? "/", "http://x").pathname) : undefined;
+      const chart = request.method === "GET" ? this.byPath.get(new URL(request.url ?? "/", "http://x").pathname) : undefined;
       if (!chart) {
         response.writeHead(404).end();
         return;
@@ -187,7 +207,7 @@ export class SourceControllerStandIn {
   }
 
   /** Ready with the artifact, for this generation; Ready=False when the chart is not served. */
-  private async publish(object: KubeObject): Promise<void> {
+  private async publish(object: KubeObject, options: { readonly force?: boolean } = {}): Promise<void> {
     if (object.metadata["deletionTimestamp"]) return;
     const spec = (object["spec"] ?? {}) as HelmChartSpec;
     if (spec.sourceRef?.kind !== "HelmRepository") return;
@@ -195,7 +215,7 @@ export class SourceControllerStandIn {
     if (!this.options.repositories.some((r) => `${r.namespace}/${r.name}` === repoKey)) return;
     const generation = object.metadata["generation"];
     const status = object["status"] as { observedGeneration?: number } | undefined;
-    if (status?.observedGeneration === generation) return;
+    if (status?.observedGeneration === generation && !options.force) return;
     const ref = { apiVersion: sourceApiVersion, kind: "HelmChart", metadata: { name: object.metadata.name, namespace: object.metadata.namespace } };
     const chart = this.charts.get(`${repoKey}/${spec.chart}`);
     if (!chart || !versionMatches(spec.version, chart.version)) {

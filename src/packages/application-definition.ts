@@ -4,9 +4,9 @@
  * makes cozystack-api serve `Kubernetes` (apps.cozystack.io) from our app chart, and the
  * `<app>-rd` chart that installs it, laid out like CozyStack's own `kubernetes-rd`.
  *
- * Until the v1.6 tenant side is built (values, Talos workers), the app chart is the same
- * `kubernetes-proxmox` chart as for v0.37 and the definition's schema is its values.schema.json
- * with the platform's defaults, exactly as the v0.37 definition has it.
+ * The app chart is the same `kubernetes-proxmox` chart as for v0.37 (it reads v1.6's value
+ * names beside v0.37's, and offers Talos node groups) and the definition's schema is its
+ * values.schema.json with the platform's defaults, exactly as the v0.37 definition has it.
  */
 import type { PlatformConfig } from "../config/index.js";
 import { resourceDefinition, type KubeObject } from "../cozystack/app/index.js";

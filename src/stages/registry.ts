@@ -47,7 +47,7 @@ const managementCluster: StageNeeds = { management: true, tenant: false };
 
 export const stageCatalog: readonly StageInfo[] = [
   { number: 1, title: "Proxmox API connection", needs: proxmoxOnly, load: async (r) => runChecks(1, r.title, stage1Checks(), r.ctx, r.options) },
-  { number: 2, title: "Network and storage", needs: proxmoxOnly, load: async (r) => runChecks(2, r.title, stage2Checks(r.input.config.proxmox.allowedNodes), r.ctx, r.options) },
+  { number: 2, title: "Network and storage", needs: proxmoxOnly, load: async (r) => runChecks(2, r.title, stage2Checks(r.input.config.proxmox.allowedNodes, { talosTemplate: r.input.config.proxmox.talosTemplate !== undefined }), r.ctx, r.options) },
   { number: 3, title: "VM management via Cluster API", needs: managementCluster, load: loadStage3 },
   { number: 4, title: "Worker integration", needs: managementCluster, load: loadStage4 },
   { number: 5, title: "CSI storage", needs: { management: false, tenant: true }, load: loadStage5 },

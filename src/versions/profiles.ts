@@ -54,6 +54,14 @@ export interface VersionsProfile {
   readonly kubernetes: KubernetesRange;
   /** Match policies the pinned capmox accepts in `templateSelector` (v0.7 has no `matchPolicy` field: exact only). */
   readonly templateMatchPolicies: readonly TemplateMatchPolicy[];
+  /**
+   * How the `Kubernetes` objects synth writes (dist/apps) spell their values: CozyStack
+   * v0.37's (`ephemeralStorage`, full versions) or v1.6's (`diskSize`, `vMAJOR.MINOR`).
+   * The app chart reads both, so either kind of object works on either platform.
+   */
+  readonly appValueNames: "v0.37" | "v1.6";
+  /** The app chart's default `version` (its values.yaml), in the profile's spelling. */
+  readonly appDefaultVersion: string;
 }
 
 const profiles: Readonly<Record<ProfileName, VersionsProfile>> = {
@@ -92,6 +100,9 @@ const profiles: Readonly<Record<ProfileName, VersionsProfile>> = {
     // CozyStack v0.37's tenant chart offers v1.28 to v1.33 (packages/apps/kubernetes files/versions.yaml).
     kubernetes: { minMinor: 28, maxMinor: 33 },
     templateMatchPolicies: ["exact"],
+    appValueNames: "v0.37",
+    // CozyStack v0.37's `kubernetes` app maps its default minor (v1.32) to this patch release.
+    appDefaultVersion: "v1.32.6",
   },
   "cozystack-v1.6": {
     name: "cozystack-v1.6",
@@ -120,6 +131,9 @@ const profiles: Readonly<Record<ProfileName, VersionsProfile>> = {
     // CozyStack v1.6's tenant chart offers v1.31 to v1.35 (packages/apps/kubernetes, default v1.35).
     kubernetes: { minMinor: 31, maxMinor: 35 },
     templateMatchPolicies: ["exact"],
+    appValueNames: "v1.6",
+    // v1.6's default; the chart's files/versions.yaml gives its patch (v1.35.6).
+    appDefaultVersion: "v1.35",
   },
   upstream: {
     name: "upstream",
@@ -145,6 +159,8 @@ const profiles: Readonly<Record<ProfileName, VersionsProfile>> = {
     // Kamaji edge releases paired with provider v0.20 support tenants v1.30.0 to v1.35.0.
     kubernetes: { minMinor: 30, maxMinor: 35 },
     templateMatchPolicies: ["exact", "uniqueSubset", "bestSubset"],
+    appValueNames: "v1.6",
+    appDefaultVersion: "v1.35",
   },
 };
 

@@ -14,6 +14,7 @@ export * from "./names.js";
 export { resourceDefinition, resourceDefinitionChart, type KubeObject } from "./resource-definition.js";
 export { chartValuesSchema, valuesSchema, type JsonSchema } from "./schema.js";
 export { AppValuesError, defaultValues, memoryQuantity, tenantValues, type Values } from "./values.js";
+export { chartPatchReleases, v16Version } from "./versions.js";
 
 /**
  * The app chart's files, keyed by path inside `dist/cozystack/` (`packages/apps/kubernetes-proxmox/…`).

@@ -6,7 +6,8 @@
  */
 import { defaults, type NodeGroupConfig, type PlatformConfig, type TemplateRef, type TenantConfig } from "../../config/index.js";
 import { csiStorageClass } from "../charts/proxmox-csi.js";
-import { defaultKubernetesVersion } from "./names.js";
+import { getProfile } from "../../versions/index.js";
+import { v16Version } from "./versions.js";
 
 export type Values = Record<string, unknown>;
 
@@ -19,10 +20,10 @@ export class AppValuesError extends Error {
 export const roleLabelPrefix = "node-role.kubernetes.io/";
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-function templateValues(t: TemplateRef): Values {
+function templateValues(t: TemplateRef, field = "template"): Values {
   if (t.kind === "id") return { kind: "id", templateId: t.templateId, sourceNode: t.sourceNode };
   if (t.matchPolicy !== "exact") {
-    throw new AppValuesError(`proxmox.template.matchPolicy: ${JSON.stringify(t.matchPolicy)} cannot be expressed: capmox v1alpha1 matches template tags exactly`);
+    throw new AppValuesError(`proxmox.${field}.matchPolicy: ${JSON.stringify(t.matchPolicy)} cannot be expressed: capmox v1alpha1 matches template tags exactly`);
   }
   return { kind: "tags", tags: [...t.tags] };
 }
@@ -55,7 +56,7 @@ const noResources = (): Values => ({ resources: {} });
 export function defaultValues(config: PlatformConfig): Values {
   const n = config.network;
   return {
-    version: defaultKubernetesVersion,
+    version: getProfile(config.profile).appDefaultVersion,
     storageClass: csiStorageClass,
     controlPlane: {
       replicas: defaults.controlPlaneReplicas,
@@ -76,6 +77,8 @@ export function defaultValues(config: PlatformConfig): Values {
     clusterNetwork: { podCidr: defaults.podCidr, serviceCidr: defaults.serviceCidr },
     proxmox: proxmoxValues(config),
     sshAuthorizedKeys: [],
+    // the platform's Talos template, the default of node groups with bootstrap: talos
+    ...(config.proxmox.talosTemplate ? { talos: { template: templateValues(config.proxmox.talosTemplate, "talosTemplate") } } : {}),
     addons: {
       cilium: { valuesOverride: {} },
       proxmoxCcm: { valuesOverride: {} },
@@ -92,7 +95,10 @@ export function memoryQuantity(mib: number): string {
   return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
 }
 
-function nodeGroupValues(group: NodeGroupConfig, path: string): Values {
+/** Value names of the `Kubernetes` objects synth writes: CozyStack v0.37's or v1.6's (the chart reads both). */
+type Names = "v0.37" | "v1.6";
+
+function nodeGroupValues(group: NodeGroupConfig, path: string, names: Names): Values {
   const roles: string[] = [];
   const labels: Record<string, string> = {};
   for (const [key, value] of Object.entries(group.labels)) {
@@ -101,13 +107,28 @@ function nodeGroupValues(group: NodeGroupConfig, path: string): Values {
     else labels[key] = value;
   }
   if (!Number.isInteger(group.diskGiB)) throw new AppValuesError(`${path}.diskGiB: ${group.diskGiB} must be a whole number of GiB`);
+  const disk = `${group.diskGiB}Gi`;
+  // v1.6 has no `replicas` (the autoscaler's) nor `sockets` (ours): written only when they differ from the chart's defaults.
+  const sizing =
+    names === "v1.6"
+      ? {
+          ...(group.replicas !== group.minReplicas ? { replicas: group.replicas } : {}),
+          minReplicas: group.minReplicas,
+          maxReplicas: group.maxReplicas,
+          resources: { cpu: group.sockets * group.cores, memory: memoryQuantity(group.memoryMiB) },
+          ...(group.sockets !== 1 ? { sockets: group.sockets } : {}),
+          diskSize: disk,
+        }
+      : {
+          replicas: group.replicas,
+          minReplicas: group.minReplicas,
+          maxReplicas: group.maxReplicas,
+          resources: { cpu: group.sockets * group.cores, memory: memoryQuantity(group.memoryMiB) },
+          sockets: group.sockets,
+          ephemeralStorage: disk,
+        };
   return {
-    replicas: group.replicas,
-    minReplicas: group.minReplicas,
-    maxReplicas: group.maxReplicas,
-    resources: { cpu: group.sockets * group.cores, memory: memoryQuantity(group.memoryMiB) },
-    sockets: group.sockets,
-    ephemeralStorage: `${group.diskGiB}Gi`,
+    ...sizing,
     ...(roles.length > 0 ? { roles: roles.sort() } : {}),
     ...(Object.keys(labels).length > 0 ? { labels } : {}),
     ...(group.tags.length > 0 ? { tags: [...group.tags] } : {}),
@@ -128,12 +149,13 @@ export function tenantValues(config: PlatformConfig, tenant: TenantConfig): Valu
   const index = config.tenants.indexOf(tenant);
   const path = `tenants[${index < 0 ? tenant.name : index}]`;
   const cp = tenant.controlPlane;
+  const names = getProfile(config.profile).appValueNames;
   const nodeGroups: Record<string, Values> = {};
   tenant.nodeGroups.forEach((g, i) => {
-    nodeGroups[g.name] = nodeGroupValues(g, `${path}.nodeGroups[${i}]`);
+    nodeGroups[g.name] = nodeGroupValues(g, `${path}.nodeGroups[${i}]`, names);
   });
   return {
-    version: tenant.version,
+    version: names === "v1.6" ? v16Version(tenant.version) : tenant.version,
     controlPlane: {
       replicas: cp.replicas,
       serviceType: cp.serviceType,

@@ -10,6 +10,7 @@ import type { StageContext } from "../input.js";
 import { type CheckOutcome, fail, pass } from "../model.js";
 import type { CheckSpec } from "../runner.js";
 import { checkIpRanges } from "./ip-ranges.js";
+import { checkTalosTemplate } from "./talos.js";
 import { checkTemplateBootDisk, checkTemplateBootOrder, checkTemplateCloneTargets, checkTemplateCloudInitDrive, checkTemplateGuestAgent, checkTemplateResolves } from "./template.js";
 import { checkPlacement } from "./placement.js";
 
@@ -180,8 +181,8 @@ async function checkStorage(ctx: StageContext, node: string, role: "disk" | "iso
   return pass(`${id} on ${node}: ${entry.type}, content ${entry.content}, ${figures.availGiB} GiB free`, figures);
 }
 
-/** The checks of stage 2, in order; per-node checks for every allowed node. */
-export function stage2Checks(allowedNodes: readonly string[]): CheckSpec<StageContext>[] {
+/** The checks of stage 2, in order; per-node checks for every allowed node; the Talos template's when the config names one. */
+export function stage2Checks(allowedNodes: readonly string[], options: { readonly talosTemplate?: boolean } = {}): CheckSpec<StageContext>[] {
   const perNode = allowedNodes.flatMap((node): CheckSpec<StageContext>[] => [
     { id: `node.${node}.online`, title: `node ${node} online`, run: (ctx) => checkNodeOnline(ctx, node) },
     { id: `node.${node}.bridge`, title: `bridge (and VLAN) on ${node}`, needs: [`node.${node}.online`], run: (ctx) => checkBridge(ctx, node) },
@@ -197,6 +198,7 @@ export function stage2Checks(allowedNodes: readonly string[]): CheckSpec<StageCo
     { id: "template.boot-disk", title: "template boot disk exists and is not larger than requested", needs: ["template.resolve"], run: checkTemplateBootDisk },
     { id: "template.clone-targets", title: "template can be cloned to every allowed node", needs: ["template.resolve"], run: checkTemplateCloneTargets },
     { id: "template.guest-agent", title: "template has the QEMU guest agent capmox waits for", needs: ["template.resolve"], run: checkTemplateGuestAgent },
+    ...(options.talosTemplate ? [{ id: "template.talos", title: "Talos template found, and one Talos can boot from", run: checkTalosTemplate }] : []),
     { id: "network.ip-ranges", title: "VM address ranges not used by existing guests", timeout: "check.ip-ranges", run: checkIpRanges },
     { id: "tenants.placement", title: "each tenant's worst case fits: memory by capmox's scheduler, disk, VMIDs", run: checkPlacement },
   ];

@@ -18,7 +18,7 @@ function describeRef(ctx: StageContext): string {
   return t.kind === "id" ? `templateID ${t.templateId} on sourceNode ${t.sourceNode}` : `tags ${t.tags.join(";")} (matchPolicy ${t.matchPolicy})`;
 }
 
-async function lookupById(ctx: StageContext, templateId: number, sourceNode: string): Promise<TemplateLookup> {
+export async function lookupById(ctx: StageContext, templateId: number, sourceNode: string): Promise<TemplateLookup> {
   const { api } = ctx;
   try {
     // capmox reads status/current and config of the template on the source node, nothing else.
@@ -49,7 +49,7 @@ async function lookupById(ctx: StageContext, templateId: number, sourceNode: str
   }
 }
 
-async function lookupByTags(ctx: StageContext, tags: readonly string[], policy: "exact" | "uniqueSubset" | "bestSubset"): Promise<TemplateLookup> {
+export async function lookupByTags(ctx: StageContext, tags: readonly string[], policy: "exact" | "uniqueSubset" | "bestSubset"): Promise<TemplateLookup> {
   const { api } = ctx;
   let resources;
   try {

@@ -98,4 +98,25 @@ export const equivalenceCases: readonly EquivalenceCase[] = [
       ],
     },
   },
+  {
+    name: "profile cozystack-v1.6: v1.6's value names (diskSize, vMAJOR.MINOR), template by tags, VLAN, pool",
+    config: {
+      ...base,
+      profile: "cozystack-v1.6",
+      proxmox: { ...base.proxmox, template: { kind: "tags", tags: ["ubuntu-2404"], matchPolicy: "exact" }, vlan: 12, pool: "tenants" },
+      tenants: [
+        {
+          // v1.33.13 is the chart's patch of v1.33: written as `version: v1.33`
+          ...defaultTenant("delta", "v1.33.13"),
+          nodeGroups: [
+            { ...defaultNodeGroup("web"), replicas: 2, minReplicas: 2, maxReplicas: 6, diskGiB: 40, labels: { "node-role.kubernetes.io/ingress-nginx": "" } },
+            { ...defaultNodeGroup("big"), replicas: 1, minReplicas: 0, maxReplicas: 3, sockets: 2, cores: 4, memoryMiB: 16384 },
+          ],
+          addressRanges: [{ start: "10.0.0.170", end: "10.0.0.179" }],
+        },
+        // a release other than the chart's patch: written whole
+        { ...defaultTenant("epsilon", "v1.35.2"), addressRanges: [{ start: "10.0.0.180", end: "10.0.0.189" }] },
+      ],
+    },
+  },
 ];

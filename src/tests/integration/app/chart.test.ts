@@ -134,6 +134,52 @@ describe("helm template: objects validate strictly against their CRDs", () => {
   });
 });
 
+describe("CozyStack v1.6's value names", () => {
+  type Md = { spec: { replicas: number; template: { spec: { version: string; bootstrap: { configRef: { name: string } }; infrastructureRef: { name: string } } } } };
+  type Kct = { spec: { template: { spec: { joinConfiguration: { nodeRegistration: { kubeletExtraArgs: Record<string, string> } } } } } };
+  type Pmt = { spec: { template: { spec: { disks: { bootVolume: { sizeGb: number } } } } } };
+  const find = <T,>(objects: Obj[], kind: string): T => objects.find((o) => o.kind === kind) as unknown as T;
+
+  it("vMAJOR.MINOR runs the chart's patch, diskSize sizes the boot disk, kubelet reservations become kubelet flags; all valid against the CRDs", async () => {
+    const objects = await render({
+      version: "v1.34",
+      nodeGroups: {
+        md0: {
+          minReplicas: 2,
+          maxReplicas: 5,
+          resources: { cpu: 4, memory: "8Gi" },
+          diskSize: "40Gi",
+          roles: ["ingress-nginx"],
+          kubelet: { systemReservedCpu: "100m", systemReservedMemory: "512Mi", kubeReservedMemory: "256Mi", evictionHardMemory: "7%", evictionSoftMemory: "1Gi" },
+        },
+      },
+    });
+    expectValid(objects);
+    expect((find<{ spec: { version: string } }>(objects, "KamajiControlPlane")).spec.version).toBe("v1.34.9");
+    const md = find<Md>(objects, "MachineDeployment");
+    expect(md.spec.template.spec.version).toBe("v1.34.9");
+    expect(md.spec.replicas).toBe(2);
+    expect(find<Pmt>(objects, "ProxmoxMachineTemplate").spec.template.spec.disks.bootVolume.sizeGb).toBe(40);
+    expect(find<Kct>(objects, "KubeadmConfigTemplate").spec.template.spec.joinConfiguration.nodeRegistration.kubeletExtraArgs).toEqual({
+      "provider-id": "proxmox://'{{ ds.meta_data.instance_id }}'",
+      "cloud-provider": "external",
+      "system-reserved": "cpu=100m,memory=512Mi",
+      "kube-reserved": "memory=256Mi",
+      "eviction-hard": "memory.available<7%",
+      "eviction-soft": "memory.available<1Gi",
+      "eviction-soft-grace-period": "memory.available=1m30s",
+    });
+  });
+
+  it("a v0.37 object renders the same objects as its v1.6 spelling (an upgrade renames no template, so it replaces no Machine)", async () => {
+    const v037 = await render({ version: "v1.33.13", nodeGroups: { md0: { replicas: 2, minReplicas: 2, maxReplicas: 4, sockets: 1, ephemeralStorage: "30Gi", resources: { cpu: 2, memory: "4Gi" } } } });
+    const v16 = await render({ version: "v1.33", nodeGroups: { md0: { minReplicas: 2, maxReplicas: 4, diskSize: "30Gi", resources: { cpu: 2, memory: "4Gi" } } } });
+    expect(v16).toEqual(v037);
+    // both names given and equal are accepted
+    expect(await render({ version: "v1.33", nodeGroups: { md0: { minReplicas: 2, maxReplicas: 4, diskSize: "30Gi", ephemeralStorage: "30Gi", resources: { cpu: 2, memory: "4Gi" } } } })).toEqual(v037);
+  });
+});
+
 interface HelmRelease {
   metadata: { labels: Record<string, string> };
   spec: {
@@ -192,7 +238,11 @@ describe("bad values fail naming the field", () => {
     ["a tiny disk", { nodeGroups: { md0: { ephemeralStorage: "2Gi" } } }, ["/nodeGroups/md0/ephemeralStorage"]],
     ["an upper-case group name", { nodeGroups: { Workers: {} } }, ["/nodeGroups", "Workers"]],
     ["a label key with a space", { nodeGroups: { md0: { labels: { "bad key": "x" } } } }, ["/nodeGroups/md0/labels", "bad key"]],
-    ["a minor-only version", { version: "v1.33" }, ["/version"]],
+    ["a minor-only version v1.6 does not offer", { version: "v1.30" }, ["/version"]],
+    ["KubeVirt's GPUs", { nodeGroups: { md0: { gpus: [{ name: "nvidia.com/L40S" }] } } }, ["/nodeGroups/md0/gpus", "'not' failed"]],
+    ["KubeVirt's per-group storageClass", { nodeGroups: { md0: { storageClass: "replicated" } } }, ["/nodeGroups/md0/storageClass", "'not' failed"]],
+    ["a disk size in GB", { nodeGroups: { md0: { diskSize: "20G" } } }, ["/nodeGroups/md0/diskSize"]],
+    ["kubelet reservations in a bad unit", { nodeGroups: { md0: { kubelet: { evictionHardMemory: "7 percent" } } } }, ["/nodeGroups/md0/kubelet/evictionHardMemory"]],
     ["a version the control plane cannot run", { version: "v1.27.3" }, ["/version"]],
     ["no control plane", { controlPlane: { replicas: 0 } }, ["/controlPlane/replicas"]],
     ["an unknown service type", { controlPlane: { serviceType: "Ingress" } }, ["/controlPlane/serviceType"]],
@@ -232,6 +282,7 @@ describe("bad values fail naming the field", () => {
       "proxmox.vmIdRange: 2000-2004 holds 5 VMIDs, the node groups need at least 6 (maxReplicas plus one surge machine per group)",
     ],
     ["a node startup timeout CAPI refuses", { nodeGroups: { md0: { nodeStartupTimeout: "0m10s" } } }, "nodeGroups.md0.nodeStartupTimeout: 0m10s must be 0 (no startup check) or at least 30s"],
+    ["both disk names, disagreeing", { nodeGroups: { md0: { diskSize: "30Gi", ephemeralStorage: "20Gi" } } }, 'nodeGroups.md0.diskSize: "30Gi" differs from nodeGroups.md0.ephemeralStorage: "20Gi"'],
   ];
   it.each(ruleCases)("template rule: %s", async (_name, values, expected) => {
     await expect(render(values, "kubernetes-a-rather-long-application-name")).rejects.toThrow(expected);

@@ -9,16 +9,24 @@
  *   platform Package, and what our charts render: the ApplicationDefinition, the capi-operator's
  *   InfrastructureProvider and IPAMProvider with their ConfigMaps) applied with server-side
  *   apply and fieldValidation=Strict against its CRD, and read back unchanged;
- * - every chart of the packages folder passes `helm lint --strict` and renders.
+ * - every chart of the packages folder passes `helm lint --strict` and renders;
+ * - Talos node groups of the app chart: its TalosConfigTemplate applied strictly against the
+ *   CRD of CozyStack v1.6.2's Talos bootstrap provider (CABPT), its ProxmoxMachineTemplate
+ *   against capmox's, everything else validated against its CRD. CABPT is not served as a Go
+ *   module, so this render and validation is all the proof of Talos groups here.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
 import type { CozystackV1Config } from "../../../config/index.js";
-import { KubeApiError, describeRef, refOf, type KubeObject } from "../../../kube/index.js";
+import { defaultConfig } from "../../../config/index.js";
+import { findCrds, formatValidationIssues, loadCrd, validateObjects } from "../../../crds/index.js";
+import { KubeApiError, conditionIs, describeRef, refOf, waitFor, type KubeObject } from "../../../kube/index.js";
+import { referencePath } from "../../../paths.js";
+import { helmTemplate, writeAppCharts } from "../app/helm-app.js";
 import { kubevirtReason, ourPackageSources, packageSet, platformPackageName, platformPackages, platformValues, renderPackages, type PackageSet } from "../../../packages/index.js";
 import { helmPath } from "../../../tools/helm.js";
 import { testV16Config } from "../../fixtures/platform-config-v16.js";
@@ -207,4 +215,80 @@ describeKube("CozyStack v1.6.2's platform chart and CRDs with our packages (real
       expect(yamlObjects(stdout).length, chart).toBeGreaterThan(0);
     }
   }, 300_000);
+
+  test("Talos node groups: TalosConfigTemplate accepted strictly against CABPT v1.6.2's CRD, ProxmoxMachineTemplate against capmox's, the rest valid; kubeadm groups unchanged", async () => {
+    const client = env().client;
+    // CABPT's CRD as v1.6.2 ships it; no conversion webhook runs here, and the chart writes v1alpha3, its storage version.
+    const bootstrap = readFileSync(referencePath("cozystack-v1.6.2", "release", "packages", "system", "capi-providers-bootstrap", "files", "bootstrap-components-talos.yaml"), "utf8");
+    const cabpt = yamlObjects(bootstrap).find((o) => o.kind === "CustomResourceDefinition" && o.metadata.name === "talosconfigtemplates.bootstrap.cluster.x-k8s.io");
+    const capmox = findCrds("infrastructure.cluster.x-k8s.io", "ProxmoxMachineTemplate", "capmox-v0.7.7")[0];
+    expect(cabpt, "v1.6.2's bootstrap components define TalosConfigTemplate").toBeDefined();
+    expect(capmox, "shared/reference/crds has capmox v0.7.7's ProxmoxMachineTemplate").toBeDefined();
+    const crds = [cabpt!, loadCrd(capmox!) as unknown as KubeObject].map((crd) => {
+      const { status: _s, ...rest } = crd as KubeObject & { status?: unknown; spec: Record<string, unknown> };
+      const { conversion: _c, ...spec } = rest["spec"] as Record<string, unknown>;
+      return { ...rest, metadata: { name: crd.metadata.name }, spec } as KubeObject;
+    });
+    for (const crd of crds) await client.apply(crd, { fieldManager });
+    await waitFor(client, crds.map((c) => ({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: c.metadata.name })), conditionIs("Established"), { timeoutMs: 60_000 });
+
+    // The chart as synth copies it for the built-in platform (its values.yaml equals the repository's), in this file's scratch folder.
+    const talosChart = writeAppCharts(join(tmp, "talos-chart"), defaultConfig()).app;
+    const values = {
+      version: "v1.34",
+      talos: { version: "v1.13.6" },
+      nodeGroups: {
+        md0: { minReplicas: 1, maxReplicas: 2 },
+        tal: { minReplicas: 2, maxReplicas: 3, bootstrap: "talos", template: { kind: "tags", tags: ["talos-1.13"] }, roles: ["ingress-nginx"], labels: { "example.com/tier": "web" }, kubelet: { systemReservedMemory: "512Mi" } },
+      },
+    };
+    const objects = (await helmTemplate(talosChart, { release: "kubernetes-tal", namespace: "tenant-tal", values })) as unknown as KubeObject[];
+    await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "tenant-tal" } }, { fieldManager });
+    const talosTemplates = objects.filter((o) => o.kind === "TalosConfigTemplate");
+    const machineTemplates = objects.filter((o) => o.kind === "ProxmoxMachineTemplate");
+    expect(talosTemplates.map((o) => o.metadata.name)).toEqual([expect.stringMatching(/^tal-tal-[0-9a-f]{8}$/)]);
+    const problems: string[] = [];
+    for (const object of [...talosTemplates, ...machineTemplates]) problems.push(...(await prove(object)));
+    expect(problems).toEqual([]);
+    const rest = objects.filter((o) => o.kind !== "TalosConfigTemplate");
+    const issues = validateObjects(rest, { skipBuiltIn: true });
+    expect(issues, formatValidationIssues(issues)).toEqual([]);
+
+    type Spec = Record<string, unknown>;
+    const tct = talosTemplates[0]!["spec"] as { template: { spec: Spec } };
+    expect(tct.template.spec).toEqual({
+      generateType: "worker",
+      talosVersion: "v1.13",
+      hostname: { source: "MachineName" },
+      strategicPatches: ["machine:\n  kubelet:\n    extraArgs:\n      cloud-provider: external\n      node-labels: example.com/tier=web\n      system-reserved: memory=512Mi"],
+    });
+    const machine = (name: string): Spec => (machineTemplates.find((o) => o.metadata.name.startsWith(`tal-${name}-`))!["spec"] as { template: { spec: Spec } }).template.spec;
+    // Talos: its own template, no guest agent or cloud-init status demanded, the provider ID injected by capmox
+    expect(machine("tal")).toMatchObject({ templateSelector: { matchTags: ["talos-1.13"] }, checks: { skipCloudInitStatus: true, skipQemuGuestAgent: true }, metadataSettings: { providerIDInjection: true } });
+    expect(machine("tal")).not.toHaveProperty("templateID");
+    // kubeadm (the default) keeps the platform's template and capmox's checks
+    expect(machine("md0")).toMatchObject({ templateID: 9000, sourceNode: "pve1" });
+    expect(machine("md0")).not.toHaveProperty("checks");
+    type Md = { metadata: { name: string }; spec: { template: { metadata: { labels: Record<string, string> }; spec: { bootstrap: { configRef: { apiVersion: string; kind: string; name: string } } } } } };
+    const mds = objects.filter((o) => o.kind === "MachineDeployment") as unknown as Md[];
+    expect(mds.map((m) => [m.metadata.name, m.spec.template.spec.bootstrap.configRef.kind, m.spec.template.spec.bootstrap.configRef.apiVersion])).toEqual([
+      ["tal-md0", "KubeadmConfigTemplate", "bootstrap.cluster.x-k8s.io/v1beta1"],
+      ["tal-tal", "TalosConfigTemplate", "bootstrap.cluster.x-k8s.io/v1alpha3"],
+    ]);
+    expect(mds[1]!.spec.template.spec.bootstrap.configRef.name).toBe(talosTemplates[0]!.metadata.name);
+    expect(mds[1]!.spec.template.metadata.labels).toMatchObject({ "node-role.kubernetes.io/ingress-nginx": "" });
+
+    // The platform's Talos template (proxmox.talosTemplate → talos.template) serves groups that name none.
+    const byPlatform = (await helmTemplate(talosChart, {
+      release: "kubernetes-tal",
+      namespace: "tenant-tal",
+      values: { talos: { template: { kind: "id", templateId: 9100, sourceNode: "pve2" } }, nodeGroups: { tal: { bootstrap: "talos" } } },
+    })) as unknown as KubeObject[];
+    const talosMachine = (byPlatform.find((o) => o.kind === "ProxmoxMachineTemplate")!["spec"] as { template: { spec: Spec } }).template.spec;
+    expect(talosMachine).toMatchObject({ templateID: 9100, sourceNode: "pve2", checks: { skipCloudInitStatus: true, skipQemuGuestAgent: true } });
+    // A Talos group without a template of its own or the platform's: refused naming the field.
+    await expect(helmTemplate(talosChart, { release: "kubernetes-tal", namespace: "tenant-tal", values: { nodeGroups: { tal: { bootstrap: "talos" } } } })).rejects.toThrow(
+      /nodeGroups\.tal\.template: a Talos node group needs a Proxmox template made from Talos's nocloud image: set it here or as the platform's talos\.template/,
+    );
+  });
 });

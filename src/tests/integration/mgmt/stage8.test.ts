@@ -5,7 +5,9 @@
  * management cluster or the lab; interrupted while the VMs join, the cleanup still removes
  * every VM and ISO; a killed run's tenant is removed by the next run before it starts. Then
  * `test:stage all` as a person runs it: stages 1 to 4 and 8 pass, 5 to 7 are not run, saying
- * what they need.
+ * what they need. Last, the environment's platform upgraded to profile cozystack-v1.6 (our
+ * v1.6 chart release and ApplicationDefinition): stages 3, 4 and 8 pass with the v1.6 config,
+ * stage 8's tenant written with v1.6's value names.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -209,6 +211,28 @@ describeMgmt("stage 8: a tenant by its Kubernetes object, through Flux's real he
     expect(run.stdout).toContain("Result: all checks of stage 1, 2, 3, 4, 8 passed");
     expect(run.stdout + run.stderr).not.toContain(lab.secret);
     console.log(`[stage8] test:stage all took ${seconds.toFixed(0)} s`);
+    await nothingLeft(e);
+  }, 900_000);
+
+  test("after the platform upgrade to cozystack-v1.6: stages 3, 4 and 8 pass with the v1.6 config", async () => {
+    const e = env();
+    const base = labConfig(e);
+    const v16: PlatformConfig = { ...base, profile: "cozystack-v1.6", tenants: base.tenants.map((t) => ({ ...t, version: "v1.33.13" })) };
+    await e.flux!.upgradePlatform(v16, "0.2.0");
+    const results: StageResult[] = [];
+    for (const stage of [3, 4, 8] as const) {
+      const input = stageInput(e, { config: v16 });
+      try {
+        results.push(await runStage(stage, input));
+      } finally {
+        input.close();
+      }
+    }
+    for (const result of results) expect([result.stage, result.verdict], JSON.stringify(result.checks, null, 1)).toEqual([result.stage, "passed"]);
+    const stage8 = results[2]!;
+    expect(check(stage8, "lifecycle.create")?.detail).toMatch(/\(chart kubernetes-proxmox 0\.2\.0 deployed\)$/);
+    expect(check(stage8, "lifecycle.nodes")?.detail).toMatch(/kubelet v1\.33\.13 /);
+    console.log(`[stage8 v1.6] ${results.map((r) => `stage ${r.stage} ${r.verdict} in ${(r.checks.reduce((s, c) => s + (c.durationMs ?? 0), 0) / 1000).toFixed(0)} s`).join(", ")}`);
     await nothingLeft(e);
   }, 900_000);
 });

@@ -7,6 +7,13 @@
  * the lab's VMs, which join the tenant control plane as Ready Nodes. The API server refuses
  * bad values naming the field, and `kubectl delete kubernetes demo` removes everything down
  * to the VMs and their cloud-init ISOs.
+ *
+ * Then, in the same environment, the upgrade to CozyStack v1.6 as a platform upgrade does it
+ * (the app chart as our v1.6 package publishes it, a new chart version, and v1.6's
+ * ApplicationDefinition): a tenant made under v0.37 keeps every Machine and VM through the
+ * real helm-controller's upgrade and a later edit to v1.6's value names; and, on the
+ * upgraded platform, the `Kubernetes` object synth writes for profile cozystack-v1.6 (v1.6's
+ * value names) becomes VMs and Ready Nodes, KubeVirt-only fields are refused with the reason.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,7 +26,7 @@ import { parseAllDocuments, stringify } from "yaml";
 import { tenantObjects } from "../../../capi/index.js";
 import { defaultConfig, type PlatformConfig } from "../../../config/index.js";
 import { renderTenantResources } from "../../../cozystack/app/index.js";
-import { conditionIs, conditionsOf, describeCondition, waitFor, waitForList, type KubeObject } from "../../../kube/index.js";
+import { clientFromKubeconfig, conditionIs, conditionsOf, describeCondition, waitFor, waitForList, type KubeObject } from "../../../kube/index.js";
 import type { MgmtEnv } from "../../../mgmt/index.js";
 import { kubectlPath } from "../../../tools/helm.js";
 import { describeMgmt, useMgmtEnv } from "../../support/mgmt-env.js";
@@ -34,6 +41,12 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 function labConfig(env: MgmtEnv): PlatformConfig {
   const base = defaultConfig();
   return { ...base, proxmox: { ...base.proxmox, url: env.lab.url, tokenId: env.labCredentials.tokenId, tls: { insecure: false, fingerprint: env.labCredentials.fingerprint } } };
+}
+
+/** The same lab platform under profile cozystack-v1.6; its tenant at v1.33.13, the chart's patch of v1.33. */
+function labConfigV16(env: MgmtEnv): PlatformConfig {
+  const base = labConfig(env);
+  return { ...base, profile: "cozystack-v1.6", tenants: base.tenants.map((t) => ({ ...t, version: "v1.33.13" })) };
 }
 
 /** The real kubectl against the environment; rejects with kubectl's stderr. */
@@ -92,6 +105,57 @@ async function removeApplications(env: MgmtEnv): Promise<void> {
   ] as const) {
     await waitForList(env.kube.client, apiVersion, kind, { namespace }, (items) => items.length === 0, { timeoutMs: 240_000, describe: names });
   }
+}
+
+/** Helm's release deployed with this chart version, and Ready. */
+function deployedWith(chartVersion: string): (o: KubeObject | undefined) => boolean {
+  return (o) => {
+    const latest = (o?.["status"] as { history?: Array<{ status?: string; chartVersion?: string }> } | undefined)?.history?.[0];
+    return conditionIs("Ready")(o) && latest?.status === "deployed" && latest.chartVersion === chartVersion;
+  };
+}
+
+/** A Secret's `value` (Kamaji's kubeconfig Secrets), decoded. */
+async function secretValue(env: MgmtEnv, name: string): Promise<string> {
+  const secret = await env.kube.client.get({ apiVersion: "v1", kind: "Secret", namespace, name });
+  const value = (secret?.["data"] as Record<string, string> | undefined)?.["value"];
+  if (!value) throw new Error(`Secret ${namespace}/${name} has no value`);
+  return Buffer.from(value, "base64").toString();
+}
+
+/** What an upgrade must keep: each Machine (name, uid) with its ProxmoxMachine's providerID and VMID. */
+async function fleet(env: MgmtEnv): Promise<string[]> {
+  const machines = (await env.kube.client.list(capi, "Machine", { namespace })).items;
+  const proxmox = (await env.kube.client.list("infrastructure.cluster.x-k8s.io/v1alpha1", "ProxmoxMachine", { namespace })).items;
+  return machines
+    .map((m) => {
+      const infra = (m["spec"] as { infrastructureRef: { name: string } }).infrastructureRef.name;
+      const spec = proxmox.find((p) => p.metadata.name === infra)?.["spec"] as { providerID?: string; virtualMachineID?: number } | undefined;
+      return `${m.metadata.name} uid=${String(m.metadata["uid"])} providerID=${spec?.providerID} vmid=${spec?.virtualMachineID}`;
+    })
+    .sort();
+}
+
+/** Polls the tenant's Ready Nodes until stopped; the fewest seen and how often it looked. */
+function watchReadyNodes(client: ReturnType<typeof clientFromKubeconfig>): { stop(): Promise<{ minReady: number; samples: number }> } {
+  let stopped = false;
+  let minReady = Number.POSITIVE_INFINITY;
+  let samples = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      const nodes = await client.list("v1", "Node").then((l) => l.items, () => []);
+      minReady = Math.min(minReady, nodes.filter((n) => describeCondition(n, "Ready").startsWith("Ready=True")).length);
+      samples++;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return { minReady, samples };
+    },
+  };
 }
 
 describeMgmt("a tenant by `kubectl apply` of its Kubernetes object, through Flux's real helm-controller", () => {
@@ -195,6 +259,127 @@ describeMgmt("a tenant by `kubectl apply` of its Kubernetes object, through Flux
     }
     console.log(`[tenant-cr] deleted in ${((performance.now() - deleting) / 1000).toFixed(0)} s`);
     expect((await e.kube.client.list("source.toolkit.fluxcd.io/v1", "HelmChart", { namespace: "cozy-public" })).items.map((o) => o.metadata.name)).not.toContain("tenant-demo-kubernetes-demo");
+    expect(createdVms(e)).toEqual([]);
+    expect(isos(e)).toEqual([]);
+  }, 900_000);
+
+  // ---- the upgrade to CozyStack v1.6, then v1.6's objects on the upgraded platform ----
+  // The tests below run in this order: the first upgrades the environment's platform.
+
+  test("upgrade v0.37 → v1.6: the same HelmRelease moves to the v1.6 chart and definition; every Machine and VM is kept, Nodes stay Ready, the kubeconfig keeps working", async () => {
+    const e = env();
+    const config = labConfig(e);
+    await e.prepareTenants(config);
+    const started = performance.now();
+    await kubectl(e, "apply", "-f", file("upgrade-demo.yaml", renderTenantResources(config).get("demo.yaml") ?? ""));
+    const releaseRef = { apiVersion: helmV2, kind: "HelmRelease", namespace, name: "kubernetes-demo" };
+    await waitForList(e.kube.client, capi, "Machine", { namespace }, (items) => items.length === 2 && items.every(machineRunning), { timeoutMs: 300_000, describe: names });
+    console.log(`[tenant-cr upgrade] v0.37 tenant: 2 Nodes Ready ${((performance.now() - started) / 1000).toFixed(0)} s after apply`);
+
+    const tenantKubeconfig = file("demo-tenant.kubeconfig", await secretValue(e, "demo-kubeconfig"));
+    const tenantClient = clientFromKubeconfig(tenantKubeconfig);
+    const before = await fleet(e);
+    const vmsBefore = createdVms(e).map((vm) => vm.vmid).sort();
+    const mdBefore = await e.kube.client.get({ apiVersion: capi, kind: "MachineDeployment", namespace, name: "demo-workers" });
+    expect(before).toHaveLength(2);
+    expect(vmsBefore).toHaveLength(2);
+
+    // Nodes Ready, watched through the tenant's own kubeconfig for the whole upgrade.
+    const watch = watchReadyNodes(tenantClient);
+    try {
+      const upgrading = performance.now();
+      await e.flux!.upgradePlatform(labConfigV16(e), "0.2.0");
+      const upgraded = await waitFor(e.kube.client, [releaseRef], deployedWith("0.2.0"), { timeoutMs: 180_000, describe: (o) => describeCondition(o, "Ready") });
+      const upgradeS = (performance.now() - upgrading) / 1000;
+      const release = [...upgraded.values()][0];
+      // The v1.6 definition made it again: Flux's tenant shard label, the same values.
+      expect(release?.metadata.labels?.["sharding.fluxcd.io/key"]).toBe("tenants");
+      expect((release?.["status"] as { history: Array<{ chartVersion: string }> }).history.map((h) => h.chartVersion)).toEqual(["0.2.0", "0.1.0"]);
+
+      // An edit to v1.6's value names (diskSize, no replicas or sockets at their defaults) renders the same objects.
+      const app = await e.kube.client.get({ apiVersion: "apps.cozystack.io/v1alpha1", kind: "Kubernetes", namespace, name: "demo" });
+      const spec = app?.["spec"] as { nodeGroups: Record<string, Record<string, unknown>> };
+      const { replicas: _r, sockets: _s, ephemeralStorage, ...workers } = spec.nodeGroups["workers"] ?? {};
+      const v16Spec = { ...spec, nodeGroups: { workers: { ...workers, diskSize: ephemeralStorage } } };
+      const edited = { apiVersion: "apps.cozystack.io/v1alpha1", kind: "Kubernetes", metadata: { name: "demo", namespace }, spec: v16Spec };
+      await kubectl(e, "apply", "-f", file("demo-v16-names.yaml", stringify(edited, { version: "1.1" })));
+      await waitFor(e.kube.client, [releaseRef], (o) => deployedWith("0.2.0")(o) && ((o?.["status"] as { history?: unknown[] } | undefined)?.history?.length ?? 0) === 3, {
+        timeoutMs: 120_000,
+        describe: (o) => describeCondition(o, "Ready"),
+      });
+
+      // Nothing rolled: the MachineDeployment's spec did not change, the same Machines and VMs run.
+      const mdAfter = await e.kube.client.get({ apiVersion: capi, kind: "MachineDeployment", namespace, name: "demo-workers" });
+      expect(mdAfter?.metadata["generation"]).toBe(mdBefore?.metadata["generation"]);
+      expect(await fleet(e)).toEqual(before);
+      expect(createdVms(e).map((vm) => vm.vmid).sort()).toEqual(vmsBefore);
+      const readiness = await watch.stop();
+      expect(readiness.minReady, `Ready Nodes seen during the upgrade: ${readiness.samples} samples`).toBe(2);
+      expect((await tenantClient.list("v1", "Node")).items.map((n) => describeCondition(n, "Ready"))).toEqual([expect.stringMatching(/^Ready=True/), expect.stringMatching(/^Ready=True/)]);
+      console.log(
+        `[tenant-cr upgrade] v0.37 → v1.6: Helm upgrade deployed in ${upgradeS.toFixed(0)} s; 2 of 2 VMs kept (VMIDs ${vmsBefore.join(", ")}), 0 Machines replaced, Ready Nodes never below 2 (${readiness.samples} samples through the tenant kubeconfig)`,
+      );
+    } finally {
+      await watch.stop();
+    }
+  }, 900_000);
+
+  test("v1.6 platform: bad v1.6 values are refused by the API server naming the field, KubeVirt-only fields with the reason", async () => {
+    const e = env();
+    await e.prepareTenants(labConfigV16(e));
+    const bad = (spec: Record<string, unknown>): string =>
+      stringify({ apiVersion: "apps.cozystack.io/v1alpha1", kind: "Kubernetes", metadata: { name: "bad16", namespace }, spec }, { version: "1.1" });
+    await expect(kubectl(e, "apply", "-f", file("bad16-instancetype.yaml", bad({ nodeGroups: { md0: { minReplicas: 1, maxReplicas: 2, instanceType: "u1.medium" } } })))).rejects.toThrow(
+      /spec\.nodeGroups\[md0\]\.instanceType: Invalid value: .*instanceType: KubeVirt only, refused: .*resources\.cpu and resources\.memory/,
+    );
+    await expect(kubectl(e, "apply", "-f", file("bad16-gpus.yaml", bad({ nodeGroups: { md0: { gpus: [{ name: "nvidia.com/L40S" }] } } })))).rejects.toThrow(
+      /spec\.nodeGroups\[md0\]\.gpus: Invalid value: .*gpus: KubeVirt only, refused/,
+    );
+    await expect(kubectl(e, "apply", "-f", file("bad16-disk.yaml", bad({ nodeGroups: { md0: { diskSize: "20G" } } })))).rejects.toThrow(/spec\.nodeGroups(\.md0|\[md0\])\.diskSize: Invalid value: "20G"/);
+    await expect(kubectl(e, "apply", "-f", file("bad16-version.yaml", bad({ version: "v1.30" })))).rejects.toThrow(/spec\.version: Invalid value: "v1\.30"/);
+    expect((await e.kube.client.list(helmV2, "HelmRelease", { namespace })).items).toEqual([]);
+  }, 120_000);
+
+  test("v1.6 platform: the Kubernetes object synth writes with v1.6's names → the synth tenant's objects → VMs → Ready Nodes; delete → nothing left", async () => {
+    const e = env();
+    const config = labConfigV16(e);
+    await e.prepareTenants(config);
+    const demo = renderTenantResources(config).get("demo.yaml") ?? "";
+    // v1.6's spelling: the minor (its patch from the chart's table) and diskSize
+    const written = parseAllDocuments(demo).map((d) => d.toJS() as KubeObject | null).find((o) => o?.kind === "Kubernetes")?.["spec"] as { version: string; nodeGroups: Record<string, Record<string, unknown>> };
+    expect(written.version).toBe("v1.33");
+    expect(written.nodeGroups["workers"]).toEqual({ minReplicas: 2, maxReplicas: 2, resources: { cpu: 2, memory: "4Gi" }, diskSize: "20Gi" });
+    const started = performance.now();
+    await kubectl(e, "apply", "-f", file("demo16.yaml", demo));
+    const releaseRef = { apiVersion: helmV2, kind: "HelmRelease", namespace, name: "kubernetes-demo" };
+    await waitFor(e.kube.client, [releaseRef], deployedWith("0.2.0"), { timeoutMs: 180_000, describe: (o) => describeCondition(o, "Ready") });
+    const synth = (tenantObjects(config).get("demo.yaml") ?? []) as unknown as KubeObject[];
+    const manifest = new Map((await releaseManifest(e, "kubernetes-demo")).map((o) => [identity(o), o]));
+    const fluxLabels = { "helm.toolkit.fluxcd.io/name": "kubernetes-demo", "helm.toolkit.fluxcd.io/namespace": namespace };
+    for (const object of synth) {
+      expect(manifest.get(identity(object)), identity(object)).toEqual({ ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, ...fluxLabels } } });
+    }
+    await waitForList(e.kube.client, capi, "Machine", { namespace }, (items) => items.length === 2 && items.every(machineRunning), { timeoutMs: 300_000, describe: names });
+    const joinedS = (performance.now() - started) / 1000;
+    const tenant = e.kamaji.controlPlanes.find((t) => t.cluster === "demo");
+    const nodes = (await tenant!.env.client.list("v1", "Node")).items;
+    expect(nodes.map((n) => describeCondition(n, "Ready"))).toEqual([expect.stringMatching(/^Ready=True/), expect.stringMatching(/^Ready=True/)]);
+    expect(nodes.map((n) => (n["status"] as { nodeInfo: { kubeletVersion: string } }).nodeInfo.kubeletVersion)).toEqual(["v1.33.13", "v1.33.13"]);
+    console.log(`[tenant-cr v1.6] 2 Nodes Ready ${joinedS.toFixed(0)} s after apply`);
+
+    const deleting = performance.now();
+    await kubectl(e, "delete", "kubernetes", "demo", "-n", namespace, "--wait=false");
+    for (const [apiVersion, kind] of [
+      [helmV2, "HelmRelease"],
+      [capi, "Cluster"],
+      [capi, "Machine"],
+      ["infrastructure.cluster.x-k8s.io/v1alpha1", "ProxmoxMachine"],
+      ["infrastructure.cluster.x-k8s.io/v1alpha1", "ProxmoxCluster"],
+      ["controlplane.cluster.x-k8s.io/v1alpha1", "KamajiControlPlane"],
+    ] as const) {
+      await waitForList(e.kube.client, apiVersion, kind, { namespace }, (items) => items.length === 0, { timeoutMs: 300_000, describe: names });
+    }
+    console.log(`[tenant-cr v1.6] deleted in ${((performance.now() - deleting) / 1000).toFixed(0)} s`);
     expect(createdVms(e)).toEqual([]);
     expect(isos(e)).toEqual([]);
   }, 900_000);

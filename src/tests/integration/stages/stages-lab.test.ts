@@ -118,6 +118,24 @@ describe("stages 1 and 2 against the lab", () => {
     expect(check(result, "template.cloud-init-drive").fix).toContain("qm set 9000 --delete ide0");
   });
 
+  it("a Talos template (proxmox.talosTemplate) Talos can boot from passes without a guest agent; on PVE's default CPU exactly its check turns red", async () => {
+    lab = await startLab();
+    api = labClient(lab);
+    const base = lab.state.vms.get(9000)!;
+    const { agent: _agent, ...noAgent } = base.config;
+    const talos = { ...base, vmid: 9100, config: { ...noAgent, name: "talos-1.13", cpu: "x86-64-v2-AES" }, execs: new Map() };
+    lab.state.vms.set(9100, talos);
+    const config = labConfig(lab, { talosTemplate: { kind: "id", templateId: 9100, sourceNode: base.node } });
+    const green = await runStage(2, stageInput(lab, config, api));
+    expect(failedIds(green)).toEqual([]);
+    expect(check(green, "template.talos").detail).toMatch(/^VM 9100 on \S+: a template with CPU x86-64-v2-AES, .*no guest agent needed.*not run through controllers here/);
+    const { cpu: _cpu, ...defaultCpu } = talos.config;
+    lab.state.vms.set(9100, { ...talos, config: defaultCpu });
+    const red = await runStage(2, stageInput(lab, config, api));
+    expectOnlyRed(red, "template.talos");
+    expect(check(red, "template.talos").reason).toContain("its CPU type is kvm64 (PVE's default), x86-64 level 1: Talos halts at boot");
+  });
+
   it("a guest using an address of the VM ranges turns exactly the IP check red", async () => {
     lab = await startLab();
     api = labClient(lab);

@@ -7,7 +7,7 @@ import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { defaultConfig, defaultNodeGroup, defaultTenant } from "../../../config/index.js";
 import type { PlatformConfig } from "../../../config/types.js";
-import { AppValuesError, chartValuesSchema, defaultValues, memoryQuantity, tenantValues, valuesSchema } from "../../../cozystack/app/index.js";
+import { AppValuesError, chartPatchReleases, chartValuesSchema, defaultValues, memoryQuantity, tenantValues, v16Version, valuesSchema } from "../../../cozystack/app/index.js";
 import { getProfile } from "../../../versions/index.js";
 import { testPlatformConfig } from "../../fixtures/platform-config.js";
 
@@ -102,6 +102,21 @@ describe("tenantValues: the custom resource spec of a tenant", () => {
     expect(spec.controlPlane).toEqual({ replicas: 2, serviceType: "LoadBalancer", dataStore: "tenant-root" });
   });
 
+  it("under profile cozystack-v1.6 writes v1.6's names: diskSize, vMAJOR.MINOR when the chart maps it to the tenant's release, no replicas or sockets at their defaults", () => {
+    const v16: PlatformConfig = { ...config, profile: "cozystack-v1.6" };
+    const plain = { ...defaultTenant("p", "v1.33.13"), nodeGroups: [{ ...defaultNodeGroup("md0"), replicas: 2, minReplicas: 2, maxReplicas: 5, diskGiB: 30 }] };
+    const spec = tenantValues({ ...v16, tenants: [plain] }, plain);
+    expect(spec.version).toBe("v1.33");
+    expect(spec.nodeGroups).toEqual({ md0: { minReplicas: 2, maxReplicas: 5, resources: { cpu: 2, memory: "4Gi" }, diskSize: "30Gi" } });
+    // a release other than the chart's patch stays whole; replicas and sockets apart from the defaults stay
+    const pinned = { ...plain, version: "v1.33.4", nodeGroups: [{ ...plain.nodeGroups[0]!, replicas: 3, sockets: 2, cores: 2 }] };
+    const spec2 = tenantValues({ ...v16, tenants: [pinned] }, pinned);
+    expect(spec2.version).toBe("v1.33.4");
+    expect(spec2.nodeGroups).toEqual({ md0: { replicas: 3, minReplicas: 2, maxReplicas: 5, resources: { cpu: 4, memory: "4Gi" }, sockets: 2, diskSize: "30Gi" } });
+    expect(v16Version("v1.35.6")).toBe("v1.35");
+    expect(v16Version("v1.35.5")).toBe("v1.35.5");
+  });
+
   it("memoryQuantity writes Gi when it can", () => {
     expect([4096, 6152, 1024, 8].map(memoryQuantity)).toEqual(["4Gi", "6152Mi", "1Gi", "8Mi"]);
   });
@@ -127,19 +142,22 @@ describe("valuesSchema with a plain JSON Schema validator (the definition's open
     expect(validate(bad)).toBe(false);
     const paths = (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
     expect(paths).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^\/nodeGroups\/md0 must NOT have additional properties/), expect.stringMatching(/^\/nodeGroups\/md0\/minReplicas /), expect.stringMatching(/^\/version /)]),
+      expect.arrayContaining([expect.stringMatching(/^\/nodeGroups\/md0\/instanceType must NOT be valid/), expect.stringMatching(/^\/nodeGroups\/md0\/minReplicas /), expect.stringMatching(/^\/version /)]),
     );
   });
 
-  it("only offers Kubernetes minors of the profile", () => {
-    const pattern = (chartValuesSchema().properties as Record<string, { pattern: string }>).version!.pattern;
-    const { minMinor, maxMinor } = getProfile(config.profile).kubernetes;
-    for (let minor = minMinor - 1; minor <= maxMinor + 1; minor++) {
-      expect(new RegExp(pattern).test(`v1.${minor}.0`), `v1.${minor}.0`).toBe(minor >= minMinor && minor <= maxMinor);
+  it("offers the Kubernetes minors of both profiles: full releases for v0.37's objects, v1.6's vMAJOR.MINOR exactly as the chart maps them", () => {
+    const pattern = new RegExp((chartValuesSchema().properties as Record<string, { pattern: string }>).version!.pattern);
+    const v037 = getProfile("cozystack-v0.37").kubernetes;
+    const v16 = getProfile("cozystack-v1.6").kubernetes;
+    for (let minor = v037.minMinor - 1; minor <= v16.maxMinor + 1; minor++) {
+      const offered = minor >= v037.minMinor && minor <= v16.maxMinor;
+      expect(pattern.test(`v1.${minor}.0`), `v1.${minor}.0`).toBe(offered);
+      expect(pattern.test(`v1.${minor}`), `v1.${minor}`).toBe(minor >= v16.minMinor && minor <= v16.maxMinor);
     }
-    expect(new RegExp(pattern).test("v1.28.0")).toBe(true);
-    expect(new RegExp(pattern).test("v1.33.4")).toBe(true);
-    expect(new RegExp(pattern).test("v1.34.0")).toBe(false);
-    expect(new RegExp(pattern).test("v1.32")).toBe(false);
+    // the chart's table of patches covers exactly v1.6's minors
+    expect(Object.keys(chartPatchReleases()).sort()).toEqual(Array.from({ length: v16.maxMinor - v16.minMinor + 1 }, (_, i) => `v1.${v16.minMinor + i}`).sort());
+    expect(pattern.test("1.32")).toBe(false);
+    expect(pattern.test("v1.32.06")).toBe(false);
   });
 });

@@ -14,6 +14,7 @@ import {
   toUserForm,
   type ConfigIssue,
 } from "../../../config/index.js";
+import { defaultValues } from "../../../cozystack/app/index.js";
 
 /** The built-in default in user form, with a change applied to the plain object. */
 function userConfig(change: (c: any) => void = () => undefined): string {
@@ -78,6 +79,13 @@ describe("defaults", () => {
     expect(c.cozystack.podCidr).toBe("10.244.0.0/16");
   });
 
+  it("reads the platform's Talos template, which the app chart's values.yaml carries as talos.template", () => {
+    const c = parseConfig(userConfig((c) => (c.proxmox.talosTemplate = { tags: ["talos"] })));
+    expect(c.proxmox.talosTemplate).toEqual({ kind: "tags", tags: ["talos"], matchPolicy: "exact" });
+    expect(defaultValues(c)["talos"]).toEqual({ template: { kind: "tags", tags: ["talos"] } });
+    expect(defaultValues(parseConfig(userConfig(() => undefined)))).not.toHaveProperty("talos");
+  });
+
   it("reads a template selected by tags", () => {
     const c = parseConfig(userConfig((c) => (c.proxmox.template = { tags: ["ubuntu", "k8s"] })));
     expect(c.proxmox.template).toEqual({ kind: "tags", tags: ["ubuntu", "k8s"], matchPolicy: "exact" });
@@ -114,6 +122,8 @@ describe("validation", () => {
     ["node group node not allowed", (c) => (c.tenants[0].nodeGroups[0].allowedNodes = ["pve7"]), "tenants[0].nodeGroups[0].allowedNodes[0]", /not in proxmox.allowedNodes/],
     ["control plane address among VM addresses", (c) => (c.tenants[0].controlPlane = { address: "10.0.0.120" }), "tenants[0].controlPlane.address", /VM could be given it/],
     ["match policy capmox v0.7 lacks", (c) => (c.proxmox.template = { tags: ["ubuntu"], matchPolicy: "bestSubset" }), "proxmox.template.matchPolicy", /only supports exact/],
+    ["Talos template id and tags", (c) => (c.proxmox.talosTemplate = { templateId: 9100, sourceNode: "pve1", tags: ["talos"] }), "proxmox.talosTemplate", /exclusive/],
+    ["Talos template match policy capmox v0.7 lacks", (c) => (c.proxmox.talosTemplate = { tags: ["talos"], matchPolicy: "bestSubset" }), "proxmox.talosTemplate.matchPolicy", /only supports exact/],
     ["format on a linked clone", (c) => Object.assign(c.proxmox, { fullClone: false, diskFormat: "qcow2" }), "proxmox.diskFormat", /full clones/],
     ["VLAN out of range", (c) => (c.proxmox.vlan = 5000), "proxmox.vlan", /<= 4094/],
     ["bad tag", (c) => (c.tenants[0].nodeGroups[0].tags = ["has space"]), "tenants[0].nodeGroups[0].tags[0]", /Proxmox tag/],

@@ -7,7 +7,8 @@ import { describe, expect, test } from "vitest";
 import { defaultConfig } from "../../../config/index.js";
 import { tenantResource } from "../../../cozystack/app/index.js";
 import type { KubeObject } from "../../../kube/index.js";
-import { appDefinition, applicationCrd, crdSchema, helmReleaseOf, versionMatches } from "../../../mgmt/index.js";
+import { appDefinition, applicationCrd, crdSchema, helmReleaseOf, versionMatches, withChartVersion } from "../../../mgmt/index.js";
+import { applicationDefinition } from "../../../packages/index.js";
 
 type Json = Record<string, unknown>;
 
@@ -36,6 +37,16 @@ describe("crdSchema", () => {
   test("if/then-required becomes a CEL rule", () => {
     const out = crdSchema({ type: "object", properties: { kind: { type: "string" }, id: { type: "integer" } }, allOf: [{ if: { properties: { kind: { const: "id" } } }, then: { required: ["id"] } }] });
     expect(out["x-kubernetes-validations"]).toEqual([{ rule: "!(has(self.kind) && self.kind == 'id') || (has(self.id))", message: 'when kind is "id", id must be set' }]);
+  });
+
+  test("a refused property (not: {}) keeps its shape and gets a CEL rule naming it, with its description as the reason", () => {
+    const out = crdSchema({ type: "object", properties: { a: { type: "string" }, instanceType: { description: "KubeVirt only, refused: size with resources.", type: "string", not: {} } } });
+    expect(out).toEqual({
+      type: "object",
+      properties: { a: { type: "string" }, instanceType: { description: "KubeVirt only, refused: size with resources.", type: "string" } },
+      "x-kubernetes-validations": [{ rule: "!has(self.instanceType)", message: "instanceType: KubeVirt only, refused: size with resources.", fieldPath: ".instanceType" }],
+    });
+    expect(() => crdSchema({ type: "object", properties: { a: { type: "string", not: { const: "x" } } } }, "spec")).toThrow("values schema at spec/a: `not` other than");
   });
 
   test("a keyword without a CRD equivalent is refused, naming the path", () => {
@@ -77,6 +88,18 @@ describe("the Kubernetes CRD and its HelmRelease", () => {
       upgrade: { remediation: { retries: -1 } },
       values: app["spec"],
     });
+  });
+
+  test("under profile cozystack-v1.6 the stand-in serves our v1.6 ApplicationDefinition: its kind, schema, prefix and release labels (Flux's tenant shard), the chart from the stand-in's HelmRepository", () => {
+    const v16Config = { ...config, profile: "cozystack-v1.6" as const };
+    const v16 = appDefinition(v16Config);
+    const published = applicationDefinition(v16Config) as unknown as { spec: { application: unknown; release: { prefix: string; labels: Record<string, string> } } };
+    expect(v16.spec.application).toEqual(published.spec.application);
+    expect(v16.spec.release.prefix).toBe(published.spec.release.prefix);
+    expect(v16.spec.release.labels).toEqual(published.spec.release.labels);
+    expect(v16.spec.release.labels?.["sharding.fluxcd.io/key"]).toBe("tenants");
+    expect(v16.spec.release.chart).toEqual(definition.spec.release.chart);
+    expect(withChartVersion(new Map([["Chart.yaml", "apiVersion: v2\nname: x\nversion: 0.1.0\n"]]), "0.2.0").get("Chart.yaml")).toBe("apiVersion: v2\nname: x\nversion: 0.2.0\n");
   });
 
   test("the source-controller stand-in gives the chart for what CozyStack asks", () => {

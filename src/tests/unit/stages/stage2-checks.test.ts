@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { defaultConfig, type PlatformConfig } from "../../../config/index.js";
 import type { ClusterResource, ClusterStatusEntry, NetworkInterface, NodeStorage, QemuConfig } from "../../../proxmox/index.js";
 import { type StageResult, defaultTimeouts, runStage } from "../../../stages/index.js";
+import { cpuModel } from "../../../stages/stage2/talos.js";
 import { fakeApi, notFound, offline } from "./fake-api.js";
 
 interface Cluster {
@@ -225,5 +226,48 @@ describe("stage 2 on constructed states", () => {
       ["network.ip-ranges", "node.pve3.online"],
     ]);
     expect(Object.values(verdicts(r)).filter((v) => v === "passed")).toHaveLength(r.checks.length - 5);
+  });
+});
+describe("stage 2: the platform's Talos template (proxmox.talosTemplate)", () => {
+  const talos: QemuConfig = { digest: "t", name: "talos-1.13", template: 1, boot: "order=scsi0", cpu: "x86-64-v2-AES", scsi0: "ceph:base-9100-disk-0,size=10G", net0: "virtio=BC:24:11:91:00:01,bridge=vmbr0" };
+  function withTalos(config: QemuConfig): Cluster {
+    const c = healthy();
+    c.resources.push({ id: "qemu/9100", type: "qemu", vmid: 9100, node: "pve1", name: "talos-1.13", template: 1, tags: "talos" });
+    c.configs[9100] = config;
+    return c;
+  }
+  const talosConfig = (): PlatformConfig => config({ talosTemplate: { kind: "tags", tags: ["talos"], matchPolicy: "exact" } });
+
+  it("is checked only when the config names one", async () => {
+    expect((await run(healthy())).checks.map((c) => c.id)).not.toContain("template.talos");
+  });
+
+  it("passes a Talos template without a guest agent, saying Talos is not run through controllers here", async () => {
+    const r = await run(withTalos(talos), talosConfig());
+    expect(check(r, "template.talos")).toMatchObject({ verdict: "passed" });
+    expect(check(r, "template.talos").detail).toMatch(/^tags talos → VM 9100 on pve1: a template with CPU x86-64-v2-AES, ide0 free .* no guest agent needed .* not run through controllers here \(the Talos bootstrap provider is not served as a Go module\)$/);
+    expect(r.checks.filter((c) => c.verdict !== "passed")).toEqual([]);
+  });
+
+  it("fails a template Talos cannot boot from: PVE's default CPU (x86-64 level 1), a cloud-init drive on ide0, a legacy boot order", async () => {
+    const { cpu: _cpu, ...noCpu } = talos;
+    const r = await run(withTalos({ ...noCpu, ide0: "ceph:vm-9100-cloudinit,media=cdrom", boot: "cdn" }), talosConfig());
+    const c = check(r, "template.talos");
+    expect(c.verdict).toBe("failed");
+    expect(c.reason).toContain("Talos template 9100 on pve1: its CPU type is kvm64 (PVE's default), x86-64 level 1: Talos halts at boot");
+    expect(c.reason).toContain("a PVE cloud-init drive on ide0");
+    expect(c.reason).toContain("legacy boot syntax 'cdn'");
+    expect(c.fix).toContain("qm set 9100 --cpu x86-64-v2-AES");
+    // only the Talos check fails: the kubeadm template is fine
+    expect(failedIds(r)).toEqual(["template.talos"]);
+  });
+
+  it("fails a Talos template capmox would not find, in capmox's terms", async () => {
+    const r = await run(healthy(), config({ talosTemplate: { kind: "id", templateId: 9100, sourceNode: "pve1" } }));
+    expect(check(r, "template.talos")).toMatchObject({ verdict: "failed", reason: expect.stringContaining("there is no VM 9100 in the cluster") });
+  });
+
+  it("cpuModel reads PVE's cpu option", () => {
+    expect([undefined, "host", "cputype=kvm64,flags=+aes", "x86-64-v2-AES", "flags=+aes"].map(cpuModel)).toEqual(["kvm64", "host", "kvm64", "x86-64-v2-AES", "kvm64"]);
   });
 });
