@@ -406,6 +406,16 @@ export interface AgentNetworkInterface {
   readonly statistics?: Readonly<Record<string, number>>;
 }
 
+/** One entry of `GET /access/acl`: a role granted on a path to a user, group or token. */
+export interface AclEntry {
+  readonly path: string;
+  readonly roleid: string;
+  readonly ugid: string;
+  /** `user`, `group` or `token`. */
+  readonly type: string;
+  readonly propagate: number | boolean;
+}
+
 /** `GET /access/permissions`: ACL path → privilege → propagate (1/0). */
 export type PermissionMap = Readonly<Record<string, Readonly<Record<string, PveBoolean>>>>;
 

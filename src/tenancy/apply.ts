@@ -6,7 +6,7 @@
  */
 import { access } from "node:fs/promises";
 import { writeFileAtomic } from "../files/index.js";
-import { ProxmoxApiError, type ProxmoxApi } from "../proxmox/index.js";
+import { ProxmoxApiError, type AclEntry, type ProxmoxApi } from "../proxmox/index.js";
 import { pveumCommand, type PlanStep } from "./plan.js";
 
 /** What happened to one step. */
@@ -23,14 +23,6 @@ export interface ApplyOptions {
   readonly secretFile: (tenant: string) => string;
   /** Told about each step as it ends. */
   readonly onStep?: (result: StepResult) => void;
-}
-
-interface AclEntry {
-  readonly path: string;
-  readonly roleid: string;
-  readonly ugid: string;
-  readonly type: string;
-  readonly propagate: number | boolean;
 }
 
 const enc = encodeURIComponent;

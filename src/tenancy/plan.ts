@@ -35,7 +35,8 @@ export interface TenantPlan {
 /** The path kinds in the order the plan grants them. */
 const pathKinds: readonly PathKind[] = ["vm-target", "template", "disk-storage", "iso-storage", "sdn-bridge", "node", "root"];
 
-function pathContext(config: PlatformConfig, tenant: TenantConfig, templateIds: readonly number[]): PathContext {
+/** The paths a tenant's capmox, CSI plugin and CCM touch: its pool, the template, storages, bridge and nodes. */
+export function tenantPathContext(config: PlatformConfig, tenant: TenantConfig, templateIds: readonly number[]): PathContext {
   const p = config.proxmox;
   const groupNodes = tenant.nodeGroups.flatMap((g) => g.allowedNodes ?? []);
   return {
@@ -67,7 +68,7 @@ export function tenantPlans(config: PlatformConfig, templateIds: readonly number
       { kind: "user", tenant: tenant.name, userid },
       { kind: "token", tenant: tenant.name, userid, tokenName },
     ];
-    const ctx = pathContext(config, tenant, templateIds);
+    const ctx = tenantPathContext(config, tenant, templateIds);
     for (const kind of pathKinds) {
       if (kind === "template" && templateIds.length === 0) continue;
       const { role, propagate } = roleForPath[kind];

@@ -64,6 +64,31 @@ export interface VersionsProfile {
   readonly appDefaultVersion: string;
 }
 
+/** The API versions of the CAPI v1beta1 line (CAPI v1.10, capmox v0.7, Kamaji provider v1alpha1), which both CozyStack profiles run. */
+const v1beta1Api: ApiVersions = {
+  capiCore: "cluster.x-k8s.io/v1beta1",
+  capiBootstrap: "bootstrap.cluster.x-k8s.io/v1beta1",
+  capmox: "infrastructure.cluster.x-k8s.io/v1alpha1",
+  kamajiControlPlane: "controlplane.cluster.x-k8s.io/v1alpha1",
+  ipam: "ipam.cluster.x-k8s.io/v1alpha2",
+};
+
+/**
+ * The saved CRDs the typed imports and unit checks read for that line. CAPI's are v1.12.9's,
+ * not v1.10.1's, which runs: shared/reference/crds saves CAPI's CRDs of v1.12.9 only (v1.10.1's
+ * ship inside CozyStack's components files, not as CRD files). The v1beta1 fields the constructs
+ * use are the same in both, every tenant object is validated strictly against v1.10.1's own CRDs
+ * from the release's components files (src/tests/integration/cozystack/release-files.test.ts),
+ * and the real v1.10.1 controllers serve them in the management environment.
+ */
+const v1beta1CrdSources: VersionsProfile["crdSources"] = {
+  capiCore: "capi-v1.12.9",
+  capiBootstrap: "capi-v1.12.9",
+  capmox: "capmox-v0.7.7",
+  kamajiControlPlane: "kamaji-capi-v0.19.0",
+  ipam: "ipam-in-cluster-v1.0.3",
+};
+
 const profiles: Readonly<Record<ProfileName, VersionsProfile>> = {
   "cozystack-v0.37": {
     name: "cozystack-v0.37",
@@ -74,29 +99,11 @@ const profiles: Readonly<Record<ProfileName, VersionsProfile>> = {
     capmox: { version: "v0.7.7", contract: "v1beta1" },
     kamajiProvider: { version: "v0.15.1", contract: "v1beta1" },
     ipamInCluster: { version: "v1.0.3", contract: "v1beta1" },
-    api: {
-      capiCore: "cluster.x-k8s.io/v1beta1",
-      capiBootstrap: "bootstrap.cluster.x-k8s.io/v1beta1",
-      capmox: "infrastructure.cluster.x-k8s.io/v1alpha1",
-      kamajiControlPlane: "controlplane.cluster.x-k8s.io/v1alpha1",
-      ipam: "ipam.cluster.x-k8s.io/v1alpha2",
-    },
-    crdSources: {
-      // Not v1.10.1, which runs: shared/reference/crds saves CAPI's CRDs of v1.12.9 only (v1.10.1's
-      // ship inside CozyStack's components files, not as CRD files). The typed imports and the unit
-      // checks read these; the v1beta1 fields the constructs use are the same in both, and every
-      // tenant object is validated strictly against v1.10.1's own CRDs from the release's
-      // components files (src/tests/integration/cozystack/release-files.test.ts) and served by
-      // the real v1.10.1 controllers in the management environment.
-      capiCore: "capi-v1.12.9",
-      capiBootstrap: "capi-v1.12.9",
-      capmox: "capmox-v0.7.7",
-      // The closest saved schema of KamajiControlPlane v1alpha1 (v0.15.1's is not saved);
-      // the generator only emits fields that v0.15 already had, which the real-checkout
-      // test proves against v0.15.1's own CRD when the CozyStack checkout is fetched.
-      kamajiControlPlane: "kamaji-capi-v0.19.0",
-      ipam: "ipam-in-cluster-v1.0.3",
-    },
+    api: v1beta1Api,
+    // The closest saved schema of KamajiControlPlane v1alpha1 (v0.15.1's is not saved); the
+    // generator only emits fields that v0.15 already had, which the real-checkout test proves
+    // against v0.15.1's own CRD when the CozyStack checkout is fetched.
+    crdSources: v1beta1CrdSources,
     // CozyStack v0.37's tenant chart offers v1.28 to v1.33 (packages/apps/kubernetes files/versions.yaml).
     kubernetes: { minMinor: 28, maxMinor: 33 },
     templateMatchPolicies: ["exact"],
@@ -114,20 +121,8 @@ const profiles: Readonly<Record<ProfileName, VersionsProfile>> = {
     capmox: { version: "v0.7.7", contract: "v1beta1" },
     kamajiProvider: { version: "v0.19.0-cozystack.0", contract: "v1beta1" },
     ipamInCluster: { version: "v1.0.3", contract: "v1beta1" },
-    api: {
-      capiCore: "cluster.x-k8s.io/v1beta1",
-      capiBootstrap: "bootstrap.cluster.x-k8s.io/v1beta1",
-      capmox: "infrastructure.cluster.x-k8s.io/v1alpha1",
-      kamajiControlPlane: "controlplane.cluster.x-k8s.io/v1alpha1",
-      ipam: "ipam.cluster.x-k8s.io/v1alpha2",
-    },
-    crdSources: {
-      capiCore: "capi-v1.12.9",
-      capiBootstrap: "capi-v1.12.9",
-      capmox: "capmox-v0.7.7",
-      kamajiControlPlane: "kamaji-capi-v0.19.0",
-      ipam: "ipam-in-cluster-v1.0.3",
-    },
+    api: v1beta1Api,
+    crdSources: v1beta1CrdSources,
     // CozyStack v1.6's tenant chart offers v1.31 to v1.35 (packages/apps/kubernetes, default v1.35).
     kubernetes: { minMinor: 31, maxMinor: 35 },
     templateMatchPolicies: ["exact"],

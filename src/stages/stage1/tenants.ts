@@ -10,24 +10,16 @@
  * `GET /access/permissions?userid=<token>`, so no tenant secret is needed here.
  */
 import { tenantPool, tenantToken, type PlatformConfig, type TenantConfig } from "../../config/index.js";
-import { ProxmoxApiError, type PermissionMap } from "../../proxmox/index.js";
-import { builtinRoles, pveumCommand, roleForPath, type PlanStep } from "../../tenancy/index.js";
+import { ProxmoxApiError, type AclEntry, type PermissionMap } from "../../proxmox/index.js";
+import { builtinRoles, pveumCommand, roleForPath, tenantPathContext, type PlanStep } from "../../tenancy/index.js";
 import { apiFailure } from "../api-failure.js";
 import { type StageContext, majorOf } from "../input.js";
 import { type CheckOutcome, fail, pass, warn } from "../model.js";
-import { type PathContext, effectiveAt, findGaps, requiredPaths, type PrivilegeGap } from "./privileges.js";
+import { effectiveAt, findGaps, requiredPaths, type PrivilegeGap } from "./privileges.js";
 
 /** VM privileges that act on a VM (everything but reading it). */
 export function actsOnVms(privilege: string): boolean {
   return privilege.startsWith("VM.") && privilege !== "VM.Audit" && privilege !== "VM.GuestAgent.Audit";
-}
-
-interface AclEntry {
-  readonly path: string;
-  readonly roleid: string;
-  readonly ugid: string;
-  readonly type: string;
-  readonly propagate: number | boolean;
 }
 
 /** One tenant's verdict lines. */
@@ -37,18 +29,6 @@ interface TenantFinding {
   readonly fixes: readonly string[];
 }
 
-function tenantPathContext(config: PlatformConfig, tenant: TenantConfig, templateIds: readonly number[]): PathContext {
-  const p = config.proxmox;
-  return {
-    allowedNodes: [...new Set([...p.allowedNodes, ...tenant.nodeGroups.flatMap((g) => g.allowedNodes ?? [])])],
-    pool: tenantPool(config, tenant),
-    templateIds,
-    diskStorage: p.diskStorage,
-    isoStorage: p.isoStorage,
-    bridge: p.bridge,
-    ...(p.vlan === undefined ? {} : { vlan: p.vlan }),
-  };
-}
 
 /** Paths a tenant's token must not act on VMs below: /vms, the other tenants' pools, the platform's pool. */
 function foreignPaths(config: PlatformConfig, tenant: TenantConfig): string[] {
