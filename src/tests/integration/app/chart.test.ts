@@ -171,6 +171,20 @@ describe("CozyStack v1.6's value names", () => {
     });
   });
 
+  it("nodeHealthCheck applies to every group without its own setting; a group's own wins", async () => {
+    type Mhc = { metadata: { name: string }; spec: { maxUnhealthy: string | number; nodeStartupTimeout: string } };
+    const objects = await render({
+      nodeHealthCheck: { maxUnhealthy: "50%", nodeStartupTimeout: "10m" },
+      nodeGroups: { md0: { minReplicas: 2 }, md1: { minReplicas: 2, maxUnhealthy: "1", nodeStartupTimeout: "15m" } },
+    });
+    expectValid(objects);
+    const mhcs = objects.filter((o) => o.kind === "MachineHealthCheck") as unknown as Mhc[];
+    expect(mhcs.map((m) => [m.metadata.name.replace(/^.*-(md\d)$/, "$1"), m.spec.maxUnhealthy, m.spec.nodeStartupTimeout]).sort()).toEqual([
+      ["md0", "50%", "10m"],
+      ["md1", 1, "15m"],
+    ]);
+  });
+
   it("a v0.37 object renders the same objects as its v1.6 spelling (an upgrade renames no template, so it replaces no Machine)", async () => {
     const v037 = await render({ version: "v1.33.13", nodeGroups: { md0: { replicas: 2, minReplicas: 2, maxReplicas: 4, sockets: 1, ephemeralStorage: "30Gi", resources: { cpu: 2, memory: "4Gi" } } } });
     const v16 = await render({ version: "v1.33", nodeGroups: { md0: { minReplicas: 2, maxReplicas: 4, diskSize: "30Gi", resources: { cpu: 2, memory: "4Gi" } } } });
