@@ -64,9 +64,9 @@ export async function mgmtUpMain(argv: readonly string[]): Promise<number> {
     `  kube-apiserver ${env.kube.version}  ${env.kube.server}`,
     ...env.controllers.map((c) => `  ${c.name.padEnd(24)} ${c.version.padEnd(9)} log ${c.logFile}`),
     `  ${kamajiStandInName.padEnd(24)} (a stand-in: Kamaji needs a container runtime) tenant control planes on 127.0.0.1`,
-    `  cozystack-api-stand-in, source-controller-stand-in (stand-ins: neither module is served) for \`kubectl apply -f dist/apps/<tenant>.yaml\``,
+    `  cozystack-api-stand-in    (a stand-in: its module is not served) for \`kubectl apply -f dist/apps/<tenant>.yaml\`; the app chart from the Helm repository at ${env.flux?.repository.url ?? "(none)"}`,
     v16
-      ? `  profile ${config.profile}: Kubernetes served from our v1.6 ApplicationDefinition (v1.6 value names; the chart from the stand-in's HelmRepository, not an ExternalArtifact: cozystack-operator does not run here); Talos node groups are proven by helm render and strict validation only, not run through controllers here (the Talos bootstrap provider is not served as a Go module): kubeadm groups are`
+      ? `  profile ${config.profile}: Kubernetes served from our v1.6 ApplicationDefinition (v1.6 value names; the chart from the HelmRepository, not an ExternalArtifact: cozystack-operator does not run here); Talos node groups are proven by helm render and strict validation only, not run through controllers here (the Talos bootstrap provider is not served as a Go module): kubeadm groups are`
       : `  profile ${config.profile}: Kubernetes served from our CozystackResourceDefinition`,
     `  lab (Proxmox VE emulator) ${lab.url}`,
     `capmox v${binaries.controllers.capmox.version.replace(/^v/, "")} stands in for v0.7.7 (the module proxy does not serve v0.7.5-v0.7.7).`,

@@ -8,8 +8,9 @@
  * 2. the CRDs and webhook configurations of the controllers that run (components.ts);
  * 3. the real CAPI core, kubeadm bootstrap, capmox and IPAM controllers (controllers.ts);
  * 4. the Kamaji stand-in (kamaji-stand-in.ts);
- * 4b. with `fluxBinaries`: Flux's real helm-controller and the stand-ins for cozystack-api and
- *    the source-controller, so a `Kubernetes` object becomes a tenant cluster (flux.ts);
+ * 4b. with `fluxBinaries`: Flux's real source-controller and helm-controller, the app chart in
+ *    a real Helm repository on 127.0.0.1 and the cozystack-api stand-in, so a `Kubernetes`
+ *    object becomes a tenant cluster (flux.ts);
  * 5. the lab as Proxmox, reached by capmox through each tenant's credentials Secret as
  *    `npm run bootstrap` writes it (TLS verified against the lab's certificate).
  * `stop()` stops the controllers and stand-ins at once, then the API server and the lab, and
@@ -31,9 +32,8 @@ import { KamajiStandIn } from "./kamaji-stand-in.js";
 import { attachKubeletStandIns } from "./kubelet/index.js";
 import { localControllersObjects } from "../stages/local-controllers.js";
 import type { FluxBinaries } from "./flux-binaries.js";
-import { fluxCrds, startFluxStandIns, startHelmController, type FluxStandIns } from "./flux.js";
+import { fluxCrds, startFluxSources, startHelmController, startSourceController, type FluxSources } from "./flux.js";
 import { cozystackApiStandInName } from "./cozystack-api-stand-in.js";
-import { sourceControllerStandInName } from "./source-controller-stand-in.js";
 import { isolateTenants } from "./tenant-access.js";
 
 export const mgmtFieldManager = "cozy-proxmox-mgmt";
@@ -49,7 +49,7 @@ function registryObjects(controllers: readonly RunningController[], standIns: re
 export interface MgmtEnvOptions {
   readonly kubeBinaries: KubeBinaries & { readonly kubeControllerManager: { readonly path: string; readonly version: string } };
   readonly controllerBinaries: ControllerBinaries;
-  /** Run Flux's helm-controller and the cozystack-api and source-controller stand-ins. @default not run */
+  /** Run Flux's source-controller and helm-controller, the app chart's Helm repository and the cozystack-api stand-in. @default not run */
   readonly fluxBinaries?: FluxBinaries;
   /** The platform whose app chart and `Kubernetes` kind the Flux part serves. @default defaultConfig() */
   readonly platform?: PlatformConfig;
@@ -86,8 +86,8 @@ export interface MgmtEnv {
   /** The four controllers and kube-controller-manager, with their logs and health endpoints. */
   readonly controllers: readonly RunningController[];
   readonly kamaji: KamajiStandIn;
-  /** The cozystack-api and source-controller stand-ins (when `fluxBinaries` was given). */
-  readonly flux?: FluxStandIns;
+  /** The app chart's Helm repository and the cozystack-api stand-in (when `fluxBinaries` was given). */
+  readonly flux?: FluxSources;
   /**
    * Namespaces and credentials Secrets of the config's tenants, pointed at the lab; a tenant
    * with its own token first gets its pool, user, token and ACLs in the lab (as `npm run
@@ -206,28 +206,31 @@ export async function startMgmtEnv(options: MgmtEnvOptions): Promise<MgmtEnv> {
     const ports = await controllerPorts();
     const webhookCert = await issueServingCertificate(kube.servingCa, "cozy-proxmox-webhooks");
     const platform = options.platform ?? defaultConfig();
-    const fluxObjects = options.fluxBinaries ? await fluxCrds(options.fluxBinaries, platform, log) : [];
+    const fluxObjects = options.fluxBinaries ? fluxCrds(platform) : [];
     await installComponents(kube, [...managementComponents({ corePort: ports.coreWebhook, kubeadmPort: ports.kubeadmWebhook, caPem: kube.servingCa.certPem }), ...fluxObjects]);
     log("installed the CRDs and webhooks of CAPI v1.10.1 (core, kubeadm), the Kamaji provider, capmox and IPAM");
     const kcm = await startKubeControllerManager(kube, options.kubeBinaries.kubeControllerManager);
     clients.add(() => kcm.process.stop());
     const controllers = await startControllers({ binaries: options.controllerBinaries, dir: kube.dir, kubeconfigPath: kube.kubeconfigPath, ports, webhookCert });
     for (const c of controllers) clients.add(() => c.process.stop());
-    const helm = options.fluxBinaries ? [await startHelmController(options.fluxBinaries.helmController, kube.dir, kube.kubeconfigPath)] : [];
-    for (const c of helm) clients.add(() => c.process.stop());
-    const all = [kcm, ...controllers, ...helm];
+    const fluxBinaries = options.fluxBinaries;
+    const fluxControllers = fluxBinaries
+      ? [await startSourceController(fluxBinaries.sourceController, kube.dir, kube.kubeconfigPath), await startHelmController(fluxBinaries.helmController, kube.dir, kube.kubeconfigPath)]
+      : [];
+    for (const c of fluxControllers) clients.add(() => c.process.stop());
+    const all = [kcm, ...controllers, ...fluxControllers];
     await waitHealthy(all, options.startTimeoutMs ?? 120_000);
     log(`controllers healthy: ${all.map((c) => `${c.name} ${c.version}`).join(", ")}`);
     const kamaji = new KamajiStandIn({ client: kube.client, binaries: options.kubeBinaries, log, ...(options.tmpRoot ? { tmpRoot: options.tmpRoot } : {}) });
     kamaji.start();
     clients.add(() => kamaji.stop());
-    let flux: FluxStandIns | undefined;
-    if (options.fluxBinaries) {
-      flux = await startFluxStandIns(kube.client, platform, log, options.tmpRoot);
+    let flux: FluxSources | undefined;
+    if (fluxBinaries) {
+      flux = await startFluxSources(kube.client, platform, log, options.tmpRoot);
       clients.add(() => flux?.stop() ?? Promise.resolve());
-      log(`Flux: helm-controller ${options.fluxBinaries.helmController.version}, ${sourceControllerStandInName} at ${flux.source.url}, ${cozystackApiStandInName}`);
+      log(`Flux: source-controller ${fluxBinaries.sourceController.version}, helm-controller ${fluxBinaries.helmController.version}, Helm repository at ${flux.repository.url}, ${cozystackApiStandInName}`);
     }
-    const standIns = ["kamaji-stand-in", ...(flux ? [cozystackApiStandInName, sourceControllerStandInName] : [])];
+    const standIns = ["kamaji-stand-in", ...(flux ? [cozystackApiStandInName] : [])];
     for (const object of registryObjects(all, standIns)) await kube.client.apply(object, { fieldManager: mgmtFieldManager });
     const labCredentials = labCredentialsOf(lab);
     const secretsDir = join(kube.dir, "tenant-secrets");

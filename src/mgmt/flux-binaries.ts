@@ -1,14 +1,17 @@
 /**
- * Flux's helm-controller and the CRDs of the source.toolkit.fluxcd.io kinds it reads.
+ * Flux's helm-controller and source-controller, and the CRDs of the kinds they serve.
  *
  * - helm-controller v1.4.0, built from its Go module through `tools/flux` (CozyStack v0.37
  *   runs v1.3.0, which the module proxy refuses). Its HelmRelease CRD is the one its module
  *   ships (`config/crd/bases`, read from the Go module cache that built it).
- * - The source-controller module is not served, so there is no CRD file to read for
- *   HelmChart, HelmRepository, OCIRepository…: the real controller-gen (controller-tools
- *   v0.19.0, built through `tools/controller-gen`) generates them from the Go types of
- *   `github.com/fluxcd/source-controller/api`, at the version helm-controller is compiled
- *   against (what `tools/flux` resolves), into `.cache/flux-source-crds/<version>/`.
+ * - source-controller v1.7.0, built through `tools/flux-source` (v1.10 needs a newer Go).
+ *   Its own module is a separate consumer so that helm-controller's module graph stays what
+ *   helm-controller pins. Its CRDs (HelmRepository, HelmChart, OCIRepository…) are the ones
+ *   its module ships.
+ * - controller-gen (controller-tools v0.19.0, `tools/controller-gen`) generates the same
+ *   source.toolkit.fluxcd.io CRDs from `github.com/fluxcd/source-controller/api` at the
+ *   version helm-controller is compiled against, into `.cache/flux-source-crds/<version>/`,
+ *   for tests that check objects against those types without running the controller.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -29,6 +32,16 @@ export const helmControllerSpec: GoBinarySpec = {
   line: "v1.4.",
 };
 
+export const sourceControllerSpec: GoBinarySpec = {
+  binary: "source-controller",
+  cacheName: "flux-source-controller",
+  moduleDir: "tools/flux-source",
+  consumerModule: "cozy-proxmox/tools/flux-source",
+  module: "github.com/fluxcd/source-controller",
+  mainPackage: "github.com/fluxcd/source-controller",
+  line: "v1.7.",
+};
+
 export const controllerGenSpec: GoBinarySpec = {
   binary: "controller-gen",
   cacheName: "controller-gen",
@@ -39,17 +52,18 @@ export const controllerGenSpec: GoBinarySpec = {
   line: "v0.19.",
 };
 
-export const fluxSpecs: readonly GoBinarySpec[] = [helmControllerSpec, controllerGenSpec];
+export const fluxSpecs: readonly GoBinarySpec[] = [helmControllerSpec, sourceControllerSpec, controllerGenSpec];
 
 /** The module whose Go types the source CRDs are generated from. */
 export const sourceApiModule = "github.com/fluxcd/source-controller/api";
 
 export interface FluxBinaries {
   readonly helmController: BuiltBinary;
+  readonly sourceController: BuiltBinary;
   readonly controllerGen: BuiltBinary;
 }
 
-const fluxBinarySpecs = { helmController: helmControllerSpec, controllerGen: controllerGenSpec } as const;
+const fluxBinarySpecs = { helmController: helmControllerSpec, sourceController: sourceControllerSpec, controllerGen: controllerGenSpec } as const;
 
 export function ensureFluxBinaries(options: BuildOptions = {}): Promise<FluxBinaries> {
   return ensureBinaries(fluxBinarySpecs, options);
@@ -100,4 +114,9 @@ export async function ensureSourceCrds(controllerGen: BuiltBinary, options: Buil
 /** helm-controller's own HelmRelease CRD, of the version that runs. */
 export function helmReleaseCrds(): KubeObject[] {
   return moduleCrds(helmControllerSpec.module, pinnedVersion(helmControllerSpec));
+}
+
+/** source-controller's own source.toolkit.fluxcd.io CRDs, of the version that runs. */
+export function sourceControllerCrds(): KubeObject[] {
+  return moduleCrds(sourceControllerSpec.module, pinnedVersion(sourceControllerSpec));
 }

@@ -11,4 +11,4 @@ export * from "./crd-schema.js";
 export * from "./cozystack-api-stand-in.js";
 export * from "./flux-binaries.js";
 export * from "./flux.js";
-export * from "./source-controller-stand-in.js";
+export * from "./helm-repository.js";

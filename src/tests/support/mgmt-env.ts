@@ -32,7 +32,7 @@ export const describeMgmt: typeof describe = tier.available ? describe : (descri
 export interface UseMgmtEnvOptions {
   /** The lab's scenario. @default the environment's default (capmox timing) */
   readonly scenario?: Scenario;
-  /** Also run Flux's helm-controller and the cozystack-api and source-controller stand-ins. @default false */
+  /** Also run Flux's source-controller and helm-controller, the app chart's Helm repository and the cozystack-api stand-in. @default false */
   readonly flux?: boolean;
 }
 

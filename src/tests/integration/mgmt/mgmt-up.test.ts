@@ -79,11 +79,13 @@ describeMgmt("npm run mgmt:up", () => {
       const out = started.output();
       expect(out).toMatch(/capmox v0\.7\.0 stands in for v0\.7\.7/);
       expect(out).toMatch(/kamaji-stand-in +\(a stand-in/);
-      expect(out).toMatch(/cozystack-api-stand-in, source-controller-stand-in \(stand-ins/);
+      expect(out).toMatch(/cozystack-api-stand-in +\(a stand-in/);
+      expect(out).toMatch(/source-controller +v1\.7\.0 /);
+      expect(out).not.toMatch(/source-controller-stand-in/);
       const client = clientFromKubeconfig(kubeconfig);
       const pids = await localPids(client);
-      // kube-controller-manager, CAPI core and kubeadm, capmox, IPAM, helm-controller.
-      expect(pids).toHaveLength(6);
+      // kube-controller-manager, CAPI core and kubeadm, capmox, IPAM, source-controller, helm-controller.
+      expect(pids).toHaveLength(7);
 
       const demo = join(dir, "demo.yaml");
       writeFileSync(demo, renderTenants(defaultConfig()).get("demo.yaml") ?? "");
@@ -138,7 +140,7 @@ describeMgmt("npm run mgmt:up", () => {
       const second = startMgmtUp(kubeconfig);
       try {
         await ready(second, kubeconfig);
-        expect(await localPids(clientFromKubeconfig(kubeconfig))).toHaveLength(6);
+        expect(await localPids(clientFromKubeconfig(kubeconfig))).toHaveLength(7);
         second.child.kill("SIGTERM");
         expect(await second.exited).toBe(0);
       } finally {

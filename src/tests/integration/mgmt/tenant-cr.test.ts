@@ -2,7 +2,8 @@
  * A tenant cluster as a CozyStack user makes one: `kubectl apply -f dist/apps/demo.yaml`
  * (the `Kubernetes` object synth writes) on the management environment. The cozystack-api
  * stand-in turns it into the HelmRelease `kubernetes-demo`; Flux's real helm-controller
- * fetches the app chart from the source-controller stand-in's artifact and installs it into
+ * fetches the app chart from the artifact Flux's real source-controller made of the
+ * HelmRepository (a real Helm repository on 127.0.0.1) and installs it into
  * the management API server; the real CAPI, kubeadm bootstrap and capmox controllers make
  * the lab's VMs, which join the tenant control plane as Ready Nodes. The API server refuses
  * bad values naming the field, and `kubectl delete kubernetes demo` removes everything down
@@ -209,8 +210,10 @@ describeMgmt("a tenant by `kubectl apply` of its Kubernetes object, through Flux
     const release = await e.kube.client.get(releaseRef);
     const history = (release?.["status"] as { history?: Array<{ chartName: string; chartVersion: string; status: string }> }).history ?? [];
     expect(history[0]).toMatchObject({ chartName: "kubernetes-proxmox", status: "deployed" });
-    // The chart helm-controller installed is the one the source-controller stand-in served.
-    const served = e.flux?.source.packaged.get("cozy-public/cozystack-apps/kubernetes-proxmox");
+    // The chart helm-controller installed is the package the Helm repository serves, byte for
+    // byte: source-controller stored it as its artifact.
+    const served = e.flux?.repository.packaged.get("kubernetes-proxmox");
+    expect(served).toBeDefined();
     expect(history[0]?.chartVersion).toBe(served?.version);
     const chart = await e.kube.client.get({ apiVersion: "source.toolkit.fluxcd.io/v1", kind: "HelmChart", namespace: "cozy-public", name: "tenant-demo-kubernetes-demo" });
     expect((chart?.["status"] as { artifact?: { digest?: string } }).artifact?.digest).toBe(served?.digest);

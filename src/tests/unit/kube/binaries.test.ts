@@ -87,6 +87,8 @@ describe("consumer go.mod", () => {
     }
     // capmox v0.7.0's own go.mod replaces cluster-api with v1.9.5; a consumer must repeat it.
     expect(readFileSync(join(repoRoot, "tools/capmox/go.mod"), "utf8")).toMatch(/^replace sigs\.k8s\.io\/cluster-api => sigs\.k8s\.io\/cluster-api v1\.9\.5$/m);
+    // source-controller v1.7.0's own go.mod replaces go-digest with the BLAKE3 commit; without it go-digest/blake3 does not build.
+    expect(readFileSync(join(repoRoot, "tools/flux-source/go.mod"), "utf8")).toContain("\tgithub.com/opencontainers/go-digest => github.com/opencontainers/go-digest v1.0.1-0.20220411205349-bde1400a84be\n");
   });
 });
 

@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { defaultConfig } from "../../../config/index.js";
 import { tenantResource } from "../../../cozystack/app/index.js";
 import type { KubeObject } from "../../../kube/index.js";
-import { appDefinition, applicationCrd, crdSchema, helmReleaseOf, versionMatches, withChartVersion } from "../../../mgmt/index.js";
+import { appDefinition, applicationCrd, crdSchema, helmReleaseOf, withChartVersion } from "../../../mgmt/index.js";
 import { applicationDefinition } from "../../../packages/index.js";
 
 type Json = Record<string, unknown>;
@@ -100,12 +100,5 @@ describe("the Kubernetes CRD and its HelmRelease", () => {
     expect(v16.spec.release.labels?.["sharding.fluxcd.io/key"]).toBe("tenants");
     expect(v16.spec.release.chart).toEqual(definition.spec.release.chart);
     expect(withChartVersion(new Map([["Chart.yaml", "apiVersion: v2\nname: x\nversion: 0.1.0\n"]]), "0.2.0").get("Chart.yaml")).toBe("apiVersion: v2\nname: x\nversion: 0.2.0\n");
-  });
-
-  test("the source-controller stand-in gives the chart for what CozyStack asks", () => {
-    expect(versionMatches(">= 0.0.0-0", "0.1.0")).toBe(true);
-    expect(versionMatches("*", "0.1.0")).toBe(true);
-    expect(versionMatches("0.1.0", "0.1.0")).toBe(true);
-    expect(versionMatches("0.2.0", "0.1.0")).toBe(false);
   });
 });
