@@ -12,8 +12,9 @@ import { parseArgs } from "node:util";
 import { renderBundle } from "../bundles/index.js";
 import { ConfigError, resolveTenantSecrets } from "../config/index.js";
 import { clientFromKubeconfig, type KubeClient } from "../kube/index.js";
-import { BootstrapError, bootstrap, loadInstallerManifest, redactor, type InstallerManifest, type ProxmoxPreflight } from "../kube/bootstrap/index.js";
+import { bootstrap, loadInstallerManifest, redactor, type InstallerManifest, type ProxmoxPreflight } from "../kube/bootstrap/index.js";
 import { failedChecks, parseDuration, runStage } from "../stages/index.js";
+import { runCommand } from "./command.js";
 import type { CliIo } from "./test-stage.js";
 import { openSession, UsageError, type Session } from "./proxmox-session.js";
 
@@ -97,55 +98,88 @@ async function tenantSecretsOf(session: Session, env: CliIo["env"]): Promise<Rec
   }
 }
 
-export async function bootstrapMain(argv: readonly string[], io: CliIo): Promise<number> {
+/** The command: usage mistakes exit 2 (src/cli/command.ts), a failed bootstrap 1, done 0. Every line redacted. */
+export function bootstrapMain(argv: readonly string[], io: CliIo): Promise<number> {
   let secrets: readonly string[] = [];
   const redact = (text: string): string => redactor(secrets)(text);
   const out = (line: string): void => void io.stdout.write(`${redact(line)}\n`);
   const err = (line: string): void => void io.stderr.write(`${redact(line)}\n`);
-  let args: BootstrapArgs | "help";
-  let session: Session | undefined;
-  let installer: InstallerManifest | undefined;
-  let client: KubeClient;
-  let tenantTokenSecrets: Record<string, string> = {};
-  try {
-    args = parseBootstrapArgs(argv, io.env);
+  const stderr = { write: (text: string): boolean => io.stderr.write(redact(text)) };
+  return runCommand("bootstrap", bootstrapUsage, stderr, async () => {
+    const args = await asUsageMistake(() => parseBootstrapArgs(argv, io.env));
     if (args === "help") {
       io.stdout.write(`${bootstrapUsage}\n`);
       return 0;
     }
-    session = await openSession(args.config, io.env);
+    const session = await asUsageMistake(() => openSession(args.config, io.env));
     secrets = session.secrets;
-    tenantTokenSecrets = await tenantSecretsOf(session, io.env);
-    secrets = [...session.secrets, ...Object.values(tenantTokenSecrets)];
-    if (args.installer) installer = await loadInstallerManifest(args.installer);
-    client = clientFromKubeconfig(args.kubeconfig, (warning, about) => err(`warning (${about}): ${warning}`));
-  } catch (error) {
-    session?.api.close();
-    if (error instanceof UsageError || (error instanceof Error && /^(--installer|--wait|kubeconfig):/.test(error.message))) {
-      err(`bootstrap: ${error.message}`);
-      return 2;
+    try {
+      const inputs = await bootstrapInputs(args, session, io.env, err, (more) => (secrets = [...session.secrets, ...more]));
+      return await runBootstrap(args, session, inputs, out, err);
+    } finally {
+      session.api.close();
     }
-    if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
-      err(`bootstrap: ${error.message}\n${bootstrapUsage}`);
-      return 2;
-    }
-    throw error;
+  });
+}
+
+/** A parse error of the command line (shown with the usage), or an unreadable --installer, --wait or kubeconfig, as a usage mistake. */
+function usageMistakeOf(error: unknown): unknown {
+  if (error instanceof UsageError) return error;
+  if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
+    return new UsageError(error.message, { cause: error, showUsage: true });
   }
+  if (error instanceof Error && /^(--installer|--wait|kubeconfig):/.test(error.message)) return new UsageError(error.message, { cause: error });
+  return error;
+}
+
+async function asUsageMistake<T>(step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw usageMistakeOf(error);
+  }
+}
+
+interface BootstrapInputs {
+  readonly tenantTokenSecrets: Record<string, string>;
+  readonly installer: InstallerManifest | undefined;
+  readonly client: KubeClient;
+}
+
+/** The tenants' token secrets (handed to `addSecrets` for redaction at once), the installer manifest, the cluster client. */
+function bootstrapInputs(
+  args: BootstrapArgs,
+  session: Session,
+  env: CliIo["env"],
+  err: (line: string) => void,
+  addSecrets: (secrets: readonly string[]) => void,
+): Promise<BootstrapInputs> {
+  return asUsageMistake(async () => {
+    const tenantTokenSecrets = await tenantSecretsOf(session, env);
+    addSecrets(Object.values(tenantTokenSecrets));
+    const installer = args.installer ? await loadInstallerManifest(args.installer) : undefined;
+    const client = clientFromKubeconfig(args.kubeconfig, (warning, about) => err(`warning (${about}): ${warning}`));
+    return { tenantTokenSecrets, installer, client };
+  });
+}
+
+/** The bootstrap itself: 0 done, 1 with the reason on any failure. */
+async function runBootstrap(args: BootstrapArgs, session: Session, inputs: BootstrapInputs, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   try {
     const tls = session.connection.tls;
     if (tls.fingerprint && !tls.caFile && !tls.insecure) {
       err("note: capmox, the CSI plugin and the CCM cannot pin a certificate fingerprint; they verify against a CA (give proxmox.tls.caFile)");
     }
     await bootstrap({
-      client,
+      client: inputs.client,
       config: session.config,
-      bundle: () => renderBundle(session!.config),
+      bundle: () => renderBundle(session.config),
       credentials: {
         tokenSecret: session.connection.secret,
-        tenantTokenSecrets,
+        tenantTokenSecrets: inputs.tenantTokenSecrets,
         ...(tls.caFile ? { caPem: readFileSync(tls.caFile, "utf8") } : {}),
       },
-      installer,
+      installer: inputs.installer,
       dryRun: args.dryRun,
       waitTimeoutMs: args.waitMs,
       proxmoxPreflight: args.skipProxmoxChecks ? undefined : stageOnePreflight(session),
@@ -154,13 +188,8 @@ export async function bootstrapMain(argv: readonly string[], io: CliIo): Promise
     out(args.dryRun ? "dry run done: nothing was changed" : "bootstrap done");
     return 0;
   } catch (error) {
-    if (error instanceof BootstrapError) {
-      err(`bootstrap: ${error.message}`);
-      return 1;
-    }
+    // A BootstrapError's message already names the step; any other failure is reported the same way.
     err(`bootstrap: ${(error as Error).message}`);
     return 1;
-  } finally {
-    session.api.close();
   }
 }

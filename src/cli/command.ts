@@ -16,12 +16,22 @@ export class UsageError extends Error {
 }
 
 /** Runs `main`: its exit code, or 2 after `<name>: <message>` for a UsageError. */
-export async function runCommand(name: string, usage: string, stderr: NodeJS.WritableStream, main: () => Promise<number>): Promise<number> {
+export async function runCommand(name: string, usage: string, stderr: { write(text: string): unknown }, main: () => Promise<number>): Promise<number> {
   try {
     return await main();
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     stderr.write(`${name}: ${error.message}\n${error.showUsage ? `${usage}\n` : ""}`);
     return 2;
+  }
+}
+
+/** Runs `step`; a UsageError from it also shows the usage (a mistake in the command line itself). */
+export function withUsage<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(error.message, { cause: error, showUsage: true });
+    throw error;
   }
 }

@@ -6,9 +6,9 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../config/index.js";
+import { ConfigError, loadConfig, type PlatformConfig } from "../config/index.js";
 import { getProfile } from "../versions/index.js";
-import { ensureMgmtBinaries, kamajiStandInName, startMgmtEnv } from "../mgmt/index.js";
+import { ensureMgmtBinaries, kamajiStandInName, startMgmtEnv, type MgmtBinaries, type MgmtEnv } from "../mgmt/index.js";
 import { killOnSignalWhileStarting, untilSignalOrExit } from "./until-signal.js";
 
 const usage = "usage: npm run mgmt:up -- --kubeconfig <file> [--config platform.yaml] [--lab-port <port>]";
@@ -56,6 +56,20 @@ export async function mgmtUpMain(argv: readonly string[]): Promise<number> {
     log,
   });
   starting();
+  // The lab's own throwaway credentials: printing them is the point (as `npm run lab` does).
+  log(readyBanner(env, config, binaries, kubeconfigPath));
+  const outcome = await untilSignalOrExit(env.exited);
+  await env.stop();
+  if ("signal" in outcome) {
+    log(`${outcome.signal}: stopped the environment, removed its folders and ${kubeconfigPath}`);
+    return 0;
+  }
+  console.error(`mgmt:up: ${outcome.name} exited unexpectedly (code ${outcome.code}); environment stopped`);
+  return 1;
+}
+
+/** What runs where, the variables to export, and what to try. */
+function readyBanner(env: MgmtEnv, config: PlatformConfig, binaries: MgmtBinaries, kubeconfigPath: string): string {
   const lab = env.labCredentials;
   const v16 = getProfile(config.profile).cozystack.bundleFormat === "v1-package";
   const lines = [
@@ -86,14 +100,5 @@ export async function mgmtUpMain(argv: readonly string[]): Promise<number> {
     "",
     "Ctrl-C stops everything and removes the kubeconfig.",
   ];
-  // The lab's own throwaway credentials: printing them is the point (as `npm run lab` does).
-  log(lines.join("\n"));
-  const outcome = await untilSignalOrExit(env.exited);
-  await env.stop();
-  if ("signal" in outcome) {
-    log(`${outcome.signal}: stopped the environment, removed its folders and ${kubeconfigPath}`);
-    return 0;
-  }
-  console.error(`mgmt:up: ${outcome.name} exited unexpectedly (code ${outcome.code}); environment stopped`);
-  return 1;
+  return lines.join("\n");
 }

@@ -19,6 +19,9 @@ import type { ValidationIssue } from "../crds/index.js";
 import { packagesOutDir, PackagesError, renderPackages } from "../packages/index.js";
 import { repoRoot } from "../paths.js";
 import { writeOutputs, type OutputPlan } from "../files/index.js";
+import { runCommand, UsageError, withUsage } from "./command.js";
+
+export { UsageError };
 
 export const usage = `Usage: npm run synth -- [options]
 
@@ -170,10 +173,6 @@ export class PlacementError extends Error {
   }
 }
 
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
-
 export interface CliIo {
   readonly cwd: string;
   /** The environment (PROXMOX_* for `--check`'s placement preflight). @default {} */
@@ -194,23 +193,29 @@ function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** The whole command; returns the exit code. The config never holds secrets, so messages are safe to print. */
-export async function runSynth(args: readonly string[], io: CliIo): Promise<number> {
-  let command: SynthCommand;
-  try {
-    command = parseSynthArgs(args, io.cwd);
-  } catch (error) {
-    io.stderr(`synth: ${(error as Error).message}\n\n${usage}\n`);
-    return 2;
-  }
-  if (command.kind === "help") {
-    io.stdout(`${usage}\n`);
-    return 0;
-  }
-  if (command.kind === "print-default-config") {
-    io.stdout(printConfig());
-    return 0;
-  }
+/**
+ * The whole command; returns the exit code: usage mistakes 2 (src/cli/command.ts), anything
+ * else that stops it 1 with nothing written. The config never holds secrets, so messages are
+ * safe to print.
+ */
+export function runSynth(args: readonly string[], io: CliIo): Promise<number> {
+  // synth has always set its usage one blank line below the message.
+  return runCommand("synth", `\n${usage}`, { write: io.stderr }, async () => {
+    const command = withUsage(() => parseSynthArgs(args, io.cwd));
+    if (command.kind === "help") {
+      io.stdout(`${usage}\n`);
+      return 0;
+    }
+    if (command.kind === "print-default-config") {
+      io.stdout(printConfig());
+      return 0;
+    }
+    return synthCommand(command, io);
+  });
+}
+
+/** Loads the config, checks placement with --check, writes everything or nothing. */
+async function synthCommand(command: Extract<SynthCommand, { kind: "synth" }>, io: CliIo): Promise<number> {
   try {
     const config = await loadConfig(command.configFile === undefined ? {} : { file: command.configFile });
     if (command.check) {

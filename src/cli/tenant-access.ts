@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, tenantToken, type PlatformConfig } from "../config/index.js";
 import { redactor } from "../kube/bootstrap/index.js";
 import { applyPlan, pveumCommand, templateIds, tenantPlans, type StepResult, type TenantPlan } from "../tenancy/index.js";
+import { runCommand, withUsage } from "./command.js";
 import { openSession, UsageError, type Session } from "./proxmox-session.js";
 import type { CliIo } from "./test-stage.js";
 
@@ -87,22 +88,10 @@ function describe(result: StepResult): string {
   return `${outcome}  ${pveumCommand(result.step)}${result.detail ? `\n         ${result.detail}` : ""}`;
 }
 
-async function apply(args: Args, io: CliIo, say: (line: string) => void): Promise<number> {
-  let session: Session;
-  let files: Map<string, string>;
+/** Applies the plan with the administrator token: 0 done, 1 when a step failed (or anything else did). */
+async function apply(args: Args, session: Session, out: (line: string) => void): Promise<number> {
   try {
-    session = await openSession(args.config, io.env);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      say(`tenant-access: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
-  const redact = redactor(session.secrets);
-  const out = (line: string): void => say(redact(line));
-  try {
-    files = secretFiles(session.config, args.secretsDir);
+    const files = secretFiles(session.config, args.secretsDir);
     out(session.summary);
     const templates = await templateIds(session.config, session.api);
     const plans = tenantPlans(session.config, templates.ids);
@@ -114,41 +103,44 @@ async function apply(args: Args, io: CliIo, say: (line: string) => void): Promis
     out(failed > 0 ? `${failed} step(s) failed; ${created} change(s) made` : created > 0 ? `done: ${created} change(s) made` : "done: nothing to change");
     return failed > 0 ? 1 : 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      out(`tenant-access: ${error.message}`);
-      return 2;
-    }
+    if (error instanceof UsageError) throw error;
     out(`tenant-access: ${(error as Error).message}`);
     return 1;
-  } finally {
-    session.api.close();
   }
 }
 
-export async function tenantAccessMain(argv: readonly string[], io: CliIo): Promise<number> {
-  const say = (line: string): void => void io.stdout.write(`${line}\n`);
-  let args: Args | "help";
+/** Prints the plan as pveum commands; nothing is contacted but the config's files. */
+async function printPlanOf(args: Args, say: (line: string) => void): Promise<number> {
+  let config: PlatformConfig;
   try {
-    args = parse(argv);
+    config = await loadConfig(args.config === undefined ? {} : { file: args.config });
   } catch (error) {
-    io.stderr.write(`tenant-access: ${(error as Error).message}\n${tenantAccessUsage}\n`);
-    return 2;
-  }
-  if (args === "help") {
-    say(tenantAccessUsage);
-    return 0;
-  }
-  if (args.apply) return apply(args, io, say);
-  try {
-    const config = await loadConfig(args.config === undefined ? {} : { file: args.config });
-    const templates = await templateIds(config, undefined);
-    printPlan(tenantPlans(config, templates.ids), templates.note, say);
-    return 0;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`tenant-access: ${error.message}\n`);
-      return 2;
-    }
+    if (error instanceof ConfigError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
+  const templates = await templateIds(config, undefined);
+  printPlan(tenantPlans(config, templates.ids), templates.note, say);
+  return 0;
+}
+
+/** The command: usage mistakes exit 2 (src/cli/command.ts, redacted once a session has secrets), a failed step 1, done 0. */
+export function tenantAccessMain(argv: readonly string[], io: CliIo): Promise<number> {
+  const say = (line: string): void => void io.stdout.write(`${line}\n`);
+  let redact = (text: string): string => text;
+  const stderr = { write: (text: string): boolean => io.stderr.write(redact(text)) };
+  return runCommand("tenant-access", tenantAccessUsage, stderr, async () => {
+    const args = withUsage(() => parse(argv));
+    if (args === "help") {
+      say(tenantAccessUsage);
+      return 0;
+    }
+    if (!args.apply) return printPlanOf(args, say);
+    const session = await openSession(args.config, io.env);
+    redact = redactor(session.secrets);
+    try {
+      return await apply(args, session, (line) => say(redact(line)));
+    } finally {
+      session.api.close();
+    }
+  });
 }

@@ -18,7 +18,7 @@ import {
   type StageNeeds,
   writeReports,
 } from "../stages/index.js";
-import { runCommand } from "./command.js";
+import { runCommand, withUsage } from "./command.js";
 import { UsageError, abortOnSignals, openSession, outputStyle, type Session } from "./proxmox-session.js";
 import { kubeconfigPathOf, managementInput } from "./management.js";
 import { stageSweepMain, type StageSweepArgs } from "./stage-sweep.js";
@@ -155,16 +155,6 @@ export function testStageMain(argv: readonly string[], io: CliIo): Promise<numbe
       session.api.close();
     }
   });
-}
-
-/** A UsageError that also shows the usage. */
-function withUsage<T>(step: () => T): T {
-  try {
-    return step();
-  } catch (error) {
-    if (error instanceof UsageError) throw new UsageError(error.message, { cause: error, showUsage: true });
-    throw error;
-  }
 }
 
 interface Clusters {

@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { createProgress, formatDuration, parseDuration, renderTable, runOk, writeReports, type ReportFormat } from "../stages/index.js";
 import { clientFromKubeconfig } from "../kube/index.js";
 import { newRunId, ownerRemedy, runVmTest, sweep, type CapiView } from "../vmtest/index.js";
+import { runCommand, withUsage } from "./command.js";
 import { kubeconfigPathOf } from "./management.js";
 import { UsageError, abortOnSignals, openSession, outputStyle } from "./proxmox-session.js";
 import { type CliIo, parseFormats } from "./test-stage.js";
@@ -86,39 +87,35 @@ function parseVmArgs(argv: readonly string[]): VmArgs | "help" {
   };
 }
 
-export async function vmTestMain(argv: readonly string[], io: CliIo): Promise<number> {
-  const say = (line: string): void => void io.stderr.write(`${line}\n`);
-  let args: VmArgs | "help";
-  try {
-    args = parseVmArgs(argv);
-  } catch (error) {
-    say(`vm-test: ${(error as Error).message}\n${vmTestUsage}`);
-    return 2;
-  }
-  if (args === "help") {
-    io.stdout.write(`${vmTestUsage}\n`);
-    return 0;
-  }
-  let session;
-  try {
-    session = await openSession(args.config, io.env);
-    const allowed = session.config.proxmox.allowedNodes;
-    const unknown = args.nodes.filter((n) => !allowed.includes(n));
-    if (unknown.length > 0) throw new UsageError(`--node ${unknown.join(", ")}: not in proxmox.allowedNodes (${allowed.join(", ")})`);
-  } catch (error) {
-    session?.api.close();
-    if (error instanceof UsageError) {
-      say(`vm-test: ${error.message}`);
-      return 2;
+/** The command: usage mistakes exit 2 (src/cli/command.ts), a failed run or sweep 1, a pass 0. */
+export function vmTestMain(argv: readonly string[], io: CliIo): Promise<number> {
+  return runCommand("vm-test", vmTestUsage, io.stderr, async () => {
+    const args = withUsage(() => parseVmArgs(argv));
+    if (args === "help") {
+      io.stdout.write(`${vmTestUsage}\n`);
+      return 0;
     }
-    throw error;
-  }
-  say(session.summary);
-  try {
-    return args.sweep ? await runSweep(args, session, say, kubeconfigPathOf(args.kubeconfig, io.env)) : await runTest(args, session, io, say);
-  } finally {
+    const say = (line: string): void => void io.stderr.write(`${line}\n`);
+    const session = await openVmSession(args, io.env);
+    say(session.summary);
+    try {
+      return args.sweep ? await runSweep(args, session, say, kubeconfigPathOf(args.kubeconfig, io.env)) : await runTest(args, session, io, say);
+    } finally {
+      session.api.close();
+    }
+  });
+}
+
+/** The session; a --node outside proxmox.allowedNodes is a usage mistake (the session closed). */
+async function openVmSession(args: VmArgs, env: CliIo["env"]): Promise<OpenSession> {
+  const session = await openSession(args.config, env);
+  const allowed = session.config.proxmox.allowedNodes;
+  const unknown = args.nodes.filter((n) => !allowed.includes(n));
+  if (unknown.length > 0) {
     session.api.close();
+    throw new UsageError(`--node ${unknown.join(", ")}: not in proxmox.allowedNodes (${allowed.join(", ")})`);
   }
+  return session;
 }
 
 type OpenSession = Awaited<ReturnType<typeof openSession>>;

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { businessError, missingVmMessage } from "./errors.js";
 import { newUuid, type Random } from "./ids.js";
 import { parsePropertyString, parseSize } from "./property-string.js";
-import type { Scenario, ScenarioAgentCommand, StorageType } from "./scenario.js";
+import type { Scenario, ScenarioAcl, ScenarioAgentCommand, ScenarioNode, ScenarioPool, ScenarioStorage, ScenarioVm, StorageType } from "./scenario.js";
 
 export interface LabBridge {
   name: string;
@@ -203,92 +203,38 @@ export class LabState {
     this.clusterName = scenario.clusterName ?? (scenario.nodes.length > 1 ? "lab" : undefined);
     this.version = scenario.version ?? { version: "9.1.1", release: "9.1", repoid: "42fb6a2a" };
     const now = Math.floor(Date.now() / 1000);
-    scenario.nodes.forEach((n, i) => {
-      this.nodes.set(n.name, {
-        name: n.name,
-        online: n.online ?? true,
-        ip: n.ip ?? `10.0.0.${11 + i}`,
-        nodeid: i + 1,
-        cpus: n.cpus ?? 16,
-        memoryBytes: (n.memoryMiB ?? 65536) * 1024 * 1024,
-        bridges: (n.bridges ?? [{ name: "vmbr0" }]).map((b) => ({
-          name: b.name,
-          vlanAware: b.vlanAware ?? true,
-          ports: b.ports ?? "eno1",
-          ...(b.cidr === undefined ? {} : { cidr: b.cidr }),
-          ...(b.gateway === undefined ? {} : { gateway: b.gateway }),
-        })),
-        bootTime: now - 86400 * (3 + i),
-      });
-    });
-    for (const s of scenario.storages) {
-      this.storages.set(s.id, {
-        id: s.id,
-        type: s.type,
-        content: [...s.content],
-        shared: s.shared ?? false,
-        ...(s.nodes === undefined ? {} : { nodes: [...s.nodes] }),
-        totalBytes: Math.round((s.totalGiB ?? 100) * 1024 ** 3),
-        enabled: s.enabled ?? true,
-      });
-    }
-    for (const p of scenario.pools ?? []) {
-      this.pools.set(p.id, { id: p.id, storages: new Set(p.storages ?? []), ...(p.comment === undefined ? {} : { comment: p.comment }) });
-    }
+    scenario.nodes.forEach((n, i) => this.nodes.set(n.name, labNode(n, i, now)));
+    for (const s of scenario.storages) this.storages.set(s.id, labStorage(s));
+    for (const p of scenario.pools ?? []) this.pools.set(p.id, labPool(p));
     this.users.set("root@pam", { id: "root@pam", enabled: true });
     for (const u of scenario.users ?? []) this.users.set(u.id, { id: u.id, enabled: u.enabled ?? true });
-    for (const t of scenario.tokens) {
-      this.tokens.set(t.id, { id: t.id, secret: t.secret ?? randomUUID(), privsep: t.privsep ?? false });
-    }
-    this.acl = (scenario.acl ?? []).map((a) => ({
-      path: a.path,
-      role: a.role,
-      ugid: a.user ?? a.token ?? "",
-      kind: a.token === undefined ? "user" : "token",
-      propagate: a.propagate ?? true,
-    }));
-    const taskDurationMs = overrides.taskDurationMs ?? scenario.timing?.taskDurationMs ?? 50;
-    this.timing = {
-      taskDurationMs,
-      taskDurations: { ...(scenario.timing?.taskDurations ?? {}) },
-      agentBootDelayMs: scenario.timing?.agentBootDelayMs ?? 2 * taskDurationMs,
-      authFailureDelayMs: scenario.timing?.authFailureDelayMs ?? 0,
+    for (const t of scenario.tokens) this.tokens.set(t.id, { id: t.id, secret: t.secret ?? randomUUID(), privsep: t.privsep ?? false });
+    this.acl = (scenario.acl ?? []).map(labAclEntry);
+    this.timing = labTiming(scenario, overrides.taskDurationMs);
+    this.agent = labAgent(scenario);
+    for (const v of scenario.vms ?? []) this.addScenarioVm(v);
+  }
+
+  /** A VM the scenario starts with; a running one has run for an hour and its agent answers. */
+  private addScenarioVm(v: ScenarioVm): void {
+    const config = Object.fromEntries(Object.entries(v.config).map(([k, val]) => [k, String(val)]));
+    const running = v.status === "running";
+    const vm: LabVm = {
+      vmid: v.vmid,
+      node: v.node,
+      config,
+      status: running ? "running" : "stopped",
+      qmpstatus: running ? "running" : "stopped",
+      execs: new Map(),
+      ...(v.pool === undefined ? {} : { pool: v.pool }),
     };
-    this.agent = {
-      osinfo: {
-        id: "ubuntu",
-        name: "Ubuntu",
-        "pretty-name": "Ubuntu 24.04.3 LTS",
-        version: "24.04.3 LTS (Noble Numbat)",
-        "version-id": "24.04",
-        machine: "x86_64",
-        "kernel-release": "6.8.0-87-generic",
-        "kernel-version": "#88-Ubuntu SMP PREEMPT_DYNAMIC",
-        ...(scenario.agent?.osinfo ?? {}),
-      },
-      commands: [...(scenario.agent?.commands ?? [])],
-      ipPrefix: scenario.agent?.ipPrefix ?? "10.0.0",
-    };
-    for (const v of scenario.vms ?? []) {
-      const config = Object.fromEntries(Object.entries(v.config).map(([k, val]) => [k, String(val)]));
-      const running = v.status === "running";
-      const vm: LabVm = {
-        vmid: v.vmid,
-        node: v.node,
-        config,
-        status: running ? "running" : "stopped",
-        qmpstatus: running ? "running" : "stopped",
-        execs: new Map(),
-        ...(v.pool === undefined ? {} : { pool: v.pool }),
-      };
-      if (running) {
-        vm.startedAt = Date.now() - 3600_000;
-        vm.agentReadyAt = vm.startedAt;
-        vm.pid = this.nextPid();
-      }
-      this.vms.set(v.vmid, vm);
-      this.registerVolumesOf(vm);
+    if (running) {
+      vm.startedAt = Date.now() - 3600_000;
+      vm.agentReadyAt = vm.startedAt;
+      vm.pid = this.nextPid();
     }
+    this.vms.set(v.vmid, vm);
+    this.registerVolumesOf(vm);
   }
 
   private readonly vmListeners = new Set<(event: VmEvent) => void>();
@@ -459,4 +405,74 @@ export class LabState {
   newSmbiosUuid(): string {
     return newUuid(this.random);
   }
+}
+
+/** The `index`th node of the scenario; it booted `3 + index` days before `now` (epoch seconds). */
+function labNode(n: ScenarioNode, index: number, now: number): LabNode {
+  return {
+    name: n.name,
+    online: n.online ?? true,
+    ip: n.ip ?? `10.0.0.${11 + index}`,
+    nodeid: index + 1,
+    cpus: n.cpus ?? 16,
+    memoryBytes: (n.memoryMiB ?? 65536) * 1024 * 1024,
+    bridges: (n.bridges ?? [{ name: "vmbr0" }]).map((b) => ({
+      name: b.name,
+      vlanAware: b.vlanAware ?? true,
+      ports: b.ports ?? "eno1",
+      ...(b.cidr === undefined ? {} : { cidr: b.cidr }),
+      ...(b.gateway === undefined ? {} : { gateway: b.gateway }),
+    })),
+    bootTime: now - 86400 * (3 + index),
+  };
+}
+
+function labStorage(s: ScenarioStorage): LabStorage {
+  return {
+    id: s.id,
+    type: s.type,
+    content: [...s.content],
+    shared: s.shared ?? false,
+    ...(s.nodes === undefined ? {} : { nodes: [...s.nodes] }),
+    totalBytes: Math.round((s.totalGiB ?? 100) * 1024 ** 3),
+    enabled: s.enabled ?? true,
+  };
+}
+
+function labPool(p: ScenarioPool): LabPool {
+  return { id: p.id, storages: new Set(p.storages ?? []), ...(p.comment === undefined ? {} : { comment: p.comment }) };
+}
+
+function labAclEntry(a: ScenarioAcl): LabAclEntry {
+  return { path: a.path, role: a.role, ugid: a.user ?? a.token ?? "", kind: a.token === undefined ? "user" : "token", propagate: a.propagate ?? true };
+}
+
+/** Task durations: the override (a test's preset) before the scenario's, 50 ms by default. */
+function labTiming(scenario: Scenario, taskDurationOverride: number | undefined): LabTiming {
+  const taskDurationMs = taskDurationOverride ?? scenario.timing?.taskDurationMs ?? 50;
+  return {
+    taskDurationMs,
+    taskDurations: { ...(scenario.timing?.taskDurations ?? {}) },
+    agentBootDelayMs: scenario.timing?.agentBootDelayMs ?? 2 * taskDurationMs,
+    authFailureDelayMs: scenario.timing?.authFailureDelayMs ?? 0,
+  };
+}
+
+/** The guest agent's answers: Ubuntu 24.04 unless the scenario says otherwise. */
+function labAgent(scenario: Scenario): LabAgentSettings {
+  return {
+    osinfo: {
+      id: "ubuntu",
+      name: "Ubuntu",
+      "pretty-name": "Ubuntu 24.04.3 LTS",
+      version: "24.04.3 LTS (Noble Numbat)",
+      "version-id": "24.04",
+      machine: "x86_64",
+      "kernel-release": "6.8.0-87-generic",
+      "kernel-version": "#88-Ubuntu SMP PREEMPT_DYNAMIC",
+      ...(scenario.agent?.osinfo ?? {}),
+    },
+    commands: [...(scenario.agent?.commands ?? [])],
+    ipPrefix: scenario.agent?.ipPrefix ?? "10.0.0",
+  };
 }

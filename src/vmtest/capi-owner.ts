@@ -12,7 +12,7 @@
  */
 import { clusterNameLabel } from "../capi/names.js";
 import type { KubeObject } from "../kube/index.js";
-import { splitTags } from "./ownership.js";
+import { splitTags } from "../ownership/index.js";
 
 /** The Cluster API objects of the management cluster that can own a VM. */
 export interface CapiView {

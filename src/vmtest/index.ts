@@ -20,4 +20,4 @@ export {
   vmTags,
   ownedRunId,
   splitTags,
-} from "./ownership.js";
+} from "../ownership/index.js";

@@ -27,7 +27,7 @@ import {
   toCheckResult,
 } from "../stages/index.js";
 import { type CleanupResult, type OwnedVm, destroyOwnedVm, manualRemoval } from "./cleanup.js";
-import { OWNER_TAG, runTag, splitTags, vmDescription, vmName, vmTags } from "./ownership.js";
+import { OWNER_TAG, runTag, splitTags, vmDescription, vmName, vmTags } from "../ownership/index.js";
 
 /** What each test VM gets. */
 export interface VmSpec {

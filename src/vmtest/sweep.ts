@@ -9,7 +9,7 @@ import { isNotFound, smbiosUuid, type ProxmoxApi } from "../proxmox/index.js";
 import { capiOwnerOf, type CapiOwner, type CapiView } from "./capi-owner.js";
 import type { Timeouts } from "../stages/index.js";
 import { type CleanupResult, destroyOwnedVm } from "./cleanup.js";
-import { NAME_PREFIX, ownedRunId, runStartedAt } from "./ownership.js";
+import { NAME_PREFIX, ownedRunId, runStartedAt } from "../ownership/index.js";
 
 export interface Leftover {
   readonly vmid: number;

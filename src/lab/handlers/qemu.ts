@@ -105,14 +105,60 @@ interface DiskPlan {
   readonly storage: string;
 }
 
+/** What a clone was asked for, after the parameters are read. */
+interface CloneRequest {
+  readonly node: string;
+  readonly source: LabVm;
+  readonly newid: number;
+  readonly pool: string | undefined;
+  /** Another node, or undefined for the source's own. */
+  readonly target: string | undefined;
+  readonly full: boolean;
+  readonly storage: string | undefined;
+  readonly format: string | undefined;
+}
+
 /** Clone's synchronous checks (qemu-server clone_vm), then a qmclone task. */
 const clone: Handler = (ctx) => {
+  const request = cloneRequest(ctx);
+  checkCloneRequest(ctx, request);
+  const disks = planCloneDisks(ctx, request);
+  checkCloneNics(ctx, request.source);
+  if (ctx.state.vms.has(request.newid)) throw businessError(`unable to create VM ${request.newid}: config file already exists`);
+  const created = createClone(ctx, request, disks);
+  const { node, source, newid, full } = request;
+  return ctx.startTask({
+    node,
+    type: "qmclone",
+    id: String(source.vmid),
+    summary: `qmclone ${source.vmid} → VM ${newid} '${created.config["name"] ?? ""}' on ${created.node}`,
+    log: disks.map((d) => `create ${full ? "full" : "linked"} clone of drive ${d.key} (${d.volid})`),
+    work: () => copyCloneDisks(ctx, request, disks, created),
+    onError: () => {
+      ctx.state.removeVm(newid);
+      for (const v of ctx.state.volumes.filter((x) => x.vmid === newid)) ctx.state.removeVolume(v);
+    },
+  });
+};
+
+function cloneRequest(ctx: HandlerContext): CloneRequest {
   const node = ctx.need("node");
   const source = vmOf(ctx);
-  const newid = ctx.int("newid") ?? 0;
-  const pool = ctx.str("pool");
-  let target = ctx.str("target");
-  if (target === node) target = undefined;
+  const target = ctx.str("target");
+  return {
+    node,
+    source,
+    newid: ctx.int("newid") ?? 0,
+    pool: ctx.str("pool"),
+    target: target === node ? undefined : target,
+    full: ctx.flag("full") ?? !isTemplate(source),
+    storage: ctx.str("storage"),
+    format: ctx.str("format"),
+  };
+}
+
+/** The target node, the pool, the source's lock and snapshot, and what a linked clone refuses. */
+function checkCloneRequest(ctx: HandlerContext, { target, pool, source, full, storage, format }: CloneRequest): void {
   if (target !== undefined) {
     const t = ctx.state.node(target);
     if (!t) throw businessError(`no such cluster node '${target}'`);
@@ -122,15 +168,17 @@ const clone: Handler = (ctx) => {
   checkLock(source);
   const snapname = ctx.str("snapname");
   if (snapname !== undefined) throw businessError(`snapshot '${snapname}' does not exist`);
-  const full = ctx.flag("full") ?? !isTemplate(source);
-  const storage = ctx.str("storage");
-  const format = ctx.str("format");
   if (storage !== undefined && !full) throw businessError("parameter 'storage' not allowed for linked clones");
   if (format !== undefined && !full) throw businessError("parameter 'format' not allowed for linked clones");
+}
 
+/**
+ * The source's disks and where each copy goes. As PVE: a clone may go to another node only
+ * when every source disk is on shared storage, and an explicit target storage must then be
+ * shared too.
+ */
+function planCloneDisks(ctx: HandlerContext, { node, source, target, full, storage }: CloneRequest): DiskPlan[] {
   const disks: DiskPlan[] = [];
-  // As PVE: a clone may go to another node only when every source disk is on shared
-  // storage, and an explicit target storage must then be shared too.
   let sourceShared = true;
   for (const [key, value] of Object.entries(source.config)) {
     if (!isDriveKey(key) || key.startsWith("unused")) continue;
@@ -140,8 +188,7 @@ const clone: Handler = (ctx) => {
     if (ctx.state.storages.get(volidStorage(volid))?.shared !== true) sourceShared = false;
     const dst = full && storage !== undefined ? storage : volidStorage(volid);
     ctx.access.check(ctx.auth.authid, `/storage/${dst}`, ["Datastore.AllocateSpace"]);
-    const st = ctx.state.storages.get(dst);
-    if (!st) throw businessError(`storage '${dst}' does not exist`);
+    if (!ctx.state.storages.get(dst)) throw businessError(`storage '${dst}' does not exist`);
     disks.push({ key, value, volid, storage: dst });
   }
   if (storage !== undefined) {
@@ -149,15 +196,20 @@ const clone: Handler = (ctx) => {
     if (target !== undefined && !st.shared) throw businessError(`can't clone to non-shared storage '${storage}'`);
   }
   if (target !== undefined && !sourceShared) throw businessError(`can't clone VM to node '${target}' (VM uses local storage)`);
+  return disks;
+}
+
+/** The caller may use every bridge the source's NICs are on. */
+function checkCloneNics(ctx: HandlerContext, source: LabVm): void {
   for (const [key, value] of Object.entries(source.config)) {
     if (!/^net\d+$/.test(key)) continue;
     const bridge = nicBridge(value);
     if (bridge !== undefined) ctx.access.check(ctx.auth.authid, `/sdn/zones/localnetwork/${bridge}`, ["SDN.Use"]);
   }
-  if (ctx.state.vms.has(newid)) throw businessError(`unable to create VM ${newid}: config file already exists`);
+}
 
-  // The new VM exists at once, locked, with new MACs and a new SMBIOS uuid; disks come with the task.
-  const dstNode = target ?? node;
+/** The new VM exists at once, locked, with new MACs and a new SMBIOS uuid; disks come with the task. */
+function createClone(ctx: HandlerContext, { node, source, newid, pool, target }: CloneRequest, disks: readonly DiskPlan[]): LabVm {
   const config: Record<string, string> = { lock: "clone" };
   for (const [key, value] of Object.entries(source.config)) {
     if (key === "template" || key === "lock" || key === "parent" || key.startsWith("unused") || key === "digest") continue;
@@ -172,7 +224,7 @@ const clone: Handler = (ctx) => {
   if (description !== undefined) config["description"] = description;
   const created: LabVm = {
     vmid: newid,
-    node: dstNode,
+    node: target ?? node,
     config,
     status: "stopped",
     qmpstatus: "stopped",
@@ -180,46 +232,37 @@ const clone: Handler = (ctx) => {
     ...(pool === undefined ? {} : { pool }),
   };
   ctx.state.addVm(created);
+  return created;
+}
 
-  const log = disks.map((d) => `create ${full ? "full" : "linked"} clone of drive ${d.key} (${d.volid})`);
-  return ctx.startTask({
-    node,
-    type: "qmclone",
-    id: String(source.vmid),
-    summary: `qmclone ${source.vmid} → VM ${newid} '${config["name"] ?? ""}' on ${dstNode}`,
-    log,
-    work: () => {
-      const lines: string[] = [];
-      const src = ctx.state.vms.get(source.vmid);
-      if (!src) throw new Error(`clone failed: Configuration file 'nodes/${node}/qemu-server/${source.vmid}.conf' does not exist`);
-      for (const d of disks) {
-        const srcVol = ctx.state.findVolume(d.volid, node);
-        const size = srcVol?.size ?? driveSize(d.value) ?? 0;
-        if (isCloudinitDrive(d.value)) {
-          created.config[d.key] = withVolume(d.value, allocateCloudinit(ctx.state, d.storage, dstNode, newid));
-          continue;
-        }
-        if (!full) {
-          if (!srcVol || !/^base-/.test(srcVol.volname.split("/").pop() ?? "")) {
-            throw new Error("clone failed: clone_image only works on base images");
-          }
-          const volid = allocateDisk(ctx.state, { storage: d.storage, node: dstNode, vmid: newid, size, baseName: srcVol.volname, parent: `${srcVol.volname}@__base__` });
-          created.config[d.key] = withVolume(d.value, volid, size);
-        } else {
-          const volid = allocateDisk(ctx.state, { storage: d.storage, node: dstNode, vmid: newid, size, ...(format ? { format } : {}) });
-          created.config[d.key] = withVolume(d.value, volid, size);
-          lines.push(`  Logical volume "${volid.split(":")[1] ?? volid}" created.`, `transferred ${size} B of ${size} B (100.00%)`);
-        }
+/** The qmclone task's work: each planned disk copied (full) or based on the template's (linked); the lock goes. */
+function copyCloneDisks(ctx: HandlerContext, { node, source, newid, full, format }: CloneRequest, disks: readonly DiskPlan[], created: LabVm): string[] {
+  const lines: string[] = [];
+  const src = ctx.state.vms.get(source.vmid);
+  if (!src) throw new Error(`clone failed: Configuration file 'nodes/${node}/qemu-server/${source.vmid}.conf' does not exist`);
+  const dstNode = created.node;
+  for (const d of disks) {
+    const srcVol = ctx.state.findVolume(d.volid, node);
+    const size = srcVol?.size ?? driveSize(d.value) ?? 0;
+    if (isCloudinitDrive(d.value)) {
+      created.config[d.key] = withVolume(d.value, allocateCloudinit(ctx.state, d.storage, dstNode, newid));
+      continue;
+    }
+    if (!full) {
+      if (!srcVol || !/^base-/.test(srcVol.volname.split("/").pop() ?? "")) {
+        throw new Error("clone failed: clone_image only works on base images");
       }
-      delete created.config["lock"];
-      return lines;
-    },
-    onError: () => {
-      ctx.state.removeVm(newid);
-      for (const v of ctx.state.volumes.filter((x) => x.vmid === newid)) ctx.state.removeVolume(v);
-    },
-  });
-};
+      const volid = allocateDisk(ctx.state, { storage: d.storage, node: dstNode, vmid: newid, size, baseName: srcVol.volname, parent: `${srcVol.volname}@__base__` });
+      created.config[d.key] = withVolume(d.value, volid, size);
+    } else {
+      const volid = allocateDisk(ctx.state, { storage: d.storage, node: dstNode, vmid: newid, size, ...(format ? { format } : {}) });
+      created.config[d.key] = withVolume(d.value, volid, size);
+      lines.push(`  Logical volume "${volid.split(":")[1] ?? volid}" created.`, `transferred ${size} B of ${size} B (100.00%)`);
+    }
+  }
+  delete created.config["lock"];
+  return lines;
+}
 
 const resize: Handler = (ctx) => {
   const vm = vmOf(ctx);

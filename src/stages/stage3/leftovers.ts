@@ -12,7 +12,7 @@
  * management cluster) and is left alone.
  */
 import type { KubeClient, KubeObject } from "../../kube/index.js";
-import { isRunId, runStartedAt } from "../../vmtest/ownership.js";
+import { isRunId, runStartedAt } from "../../ownership/index.js";
 import { formatDuration, type TimeoutKey, type Timeouts } from "../timeouts.js";
 import { runHostAnnotation, runPidAnnotation, tenantRunLabel, thisProcess, type RunProcess } from "./tenant.js";
 

@@ -8,8 +8,7 @@
  */
 import { conditionsOf, KubeApiError, type KubeClient, type KubeObject, waitFor, waitForList, WaitTimeoutError } from "../../kube/index.js";
 import type { ClusterResource, ProxmoxApi } from "../../proxmox/index.js";
-// vmtest/index.ts loads the VM test, which imports stages/index.ts: its ownership marks are read directly so stages and vmtest do not import each other in a cycle.
-import { newRunId, runTag, splitTags } from "../../vmtest/ownership.js";
+import { newRunId, runTag, splitTags } from "../../ownership/index.js";
 import type { ManagementInput } from "../input.js";
 import { freeAddresses, testTenant, testTenantObjects, withAddresses, type CapmoxCredentials, type TestTenant } from "./tenant.js";
 

@@ -10,8 +10,7 @@ import { deploymentName, machineTag, tenantObjects as renderTenantObjects } from
 import { defaultNodeGroup, defaultTenant, formatIpv4, type IpRange, parseIpv4, type PlatformConfig, type TenantConfig } from "../../config/index.js";
 import { tenantCredentialSecrets } from "../../kube/bootstrap/index.js";
 import type { KubeObject } from "../../kube/index.js";
-// vmtest/index.ts loads the VM test, which imports stages/index.ts: its ownership marks are read directly so stages and vmtest do not import each other in a cycle.
-import { NAME_PREFIX, OWNER_TAG, runTag } from "../../vmtest/ownership.js";
+import { NAME_PREFIX, OWNER_TAG, runTag } from "../../ownership/index.js";
 
 /** The node group of the test tenant. */
 export const STAGE3_GROUP = "s3";

@@ -5,8 +5,7 @@
  */
 import { type IpRange, type NodeGroupConfig, parseIpv4, type PlatformConfig, type TenantConfig } from "../../config/index.js";
 import { smbiosUuid, type QemuConfig } from "../../proxmox/index.js";
-// vmtest/index.ts loads the VM test, which imports stages/index.ts: its ownership marks are read directly so stages and vmtest do not import each other in a cycle.
-import { splitTags } from "../../vmtest/ownership.js";
+import { splitTags } from "../../ownership/index.js";
 
 /** What a VM must look like. */
 export interface VmExpectation {

@@ -5,8 +5,7 @@
  * removes them all; cleanup then reports by name anything that is still there.
  */
 import { type KubeClient, type KubeObject, type ObjectRef, type Predicate, refKey, waitFor, WaitTimeoutError } from "../../kube/index.js";
-// vmtest/index.ts loads the VM test, which imports stages/index.ts: its ownership marks are read directly so stages and vmtest do not import each other in a cycle.
-import { newRunId } from "../../vmtest/ownership.js";
+import { newRunId } from "../../ownership/index.js";
 import { runLabel, stageLabel, type WorkloadBase } from "../workloads/index.js";
 import { describePod } from "./pods.js";
 

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { waitForList, type KubeObject } from "../../../kube/index.js";
+import { defaultScenario, timingPresets } from "../../../lab/index.js";
 import type { MgmtEnv } from "../../../mgmt/index.js";
 import { repoRoot } from "../../../paths.js";
 import { describeMgmt, useMgmtEnv } from "../../support/mgmt-env.js";
@@ -75,7 +76,9 @@ async function killedStage3(env: MgmtEnv): Promise<{ pid: number; namespace: str
 }
 
 describeMgmt("a stage 3 run killed with SIGKILL after its first VM exists", () => {
-  const env = useMgmtEnv();
+  // Lab tasks end at once: no test here measures the lab's timing, and capmox, finding a task
+  // still running, looks again only after its 10 s requeue (each clone, resize and start).
+  const env = useMgmtEnv({ scenario: { ...defaultScenario(), timing: timingPresets["instant"]! } });
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "stage3-killed-"));

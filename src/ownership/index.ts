@@ -1,6 +1,8 @@
 /**
- * How the VM test marks what it creates, so that cleanup and `--sweep` only ever touch those
- * VMs: an ownership tag, a run-id tag, a name with the run id, and a description marker.
+ * How the VM test and the stages mark what they create, so that cleanup and `--sweep` only
+ * ever touch those VMs: an ownership tag, a run-id tag, a name with the run id, and a
+ * description marker. Its own folder, outside both, because the VM test runs the stages and
+ * the stages read these marks: neither imports the other for them.
  *
  * The clone call already sets the name and the description (PVE writes both at once, with
  * the clone lock); the tags follow with the first config update. A VM interrupted in between
