@@ -15,7 +15,7 @@ import { clientFromKubeconfig, type KubeClient } from "../kube/index.js";
 import { bootstrap, loadInstallerManifest, redactor, type InstallerManifest, type ProxmoxPreflight } from "../kube/bootstrap/index.js";
 import { failedChecks, parseDuration, runStage } from "../stages/index.js";
 import { runCommand } from "./command.js";
-import type { CliIo } from "./test-stage.js";
+import type { CliIo } from "./command.js";
 import { openSession, UsageError, type Session } from "./proxmox-session.js";
 
 export const bootstrapUsage = `usage: npm run bootstrap -- [options]

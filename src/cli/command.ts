@@ -2,6 +2,14 @@
  * What every command does with a mistake in how it was called: one line naming it (and the
  * usage when that helps) on stderr, exit 2. Anything else is the command's own business.
  */
+import type { EnvMap } from "../proxmox/index.js";
+
+/** What a command reads and writes: the environment and the two streams (a terminal or not). */
+export interface CliIo {
+  readonly env: EnvMap;
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
 
 /** A mistake in the command line, the config or a missing input: exit 2. */
 export class UsageError extends Error {

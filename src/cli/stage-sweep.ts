@@ -9,7 +9,7 @@
 import { clientFromKubeconfig } from "../kube/index.js";
 import { describeLeftover, sweepTenants } from "../stages/stage3/index.js";
 import { UsageError, openSession } from "./proxmox-session.js";
-import type { CliIo } from "./test-stage.js";
+import type { CliIo } from "./command.js";
 
 export interface StageSweepArgs {
   readonly config?: string;

@@ -17,7 +17,7 @@ import { redactor } from "../kube/bootstrap/index.js";
 import { applyPlan, pveumCommand, templateIds, tenantPlans, type StepResult, type TenantPlan } from "../tenancy/index.js";
 import { runCommand, withUsage } from "./command.js";
 import { openSession, UsageError, type Session } from "./proxmox-session.js";
-import type { CliIo } from "./test-stage.js";
+import type { CliIo } from "./command.js";
 
 export const tenantAccessUsage = `usage: npm run tenant-access -- [--config <file>] [--apply] [--secrets-dir <dir>]
 

@@ -18,7 +18,7 @@ import {
   type StageNeeds,
   writeReports,
 } from "../stages/index.js";
-import { runCommand, withUsage } from "./command.js";
+import { type CliIo, runCommand, withUsage } from "./command.js";
 import { UsageError, abortOnSignals, openSession, outputStyle, type Session } from "./proxmox-session.js";
 import { kubeconfigPathOf, managementInput } from "./management.js";
 import { stageSweepMain, type StageSweepArgs } from "./stage-sweep.js";
@@ -43,12 +43,6 @@ export const testStageUsage = `usage: npm run test:stage -- <N|all> [--config <f
 Connection overrides: PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET, PROXMOX_CA_FILE, PROXMOX_FINGERPRINT, PROXMOX_INSECURE.
 Stages 5-7: TENANT_STORAGE_CLASS (default proxmox-csi), MONITORING_NAMESPACE (default tenant-root), PROBE_IMAGE (default busybox:1.36).
 Exit codes: 0 all checks passed, 1 a check failed, 2 usage or config error.`;
-
-export interface CliIo {
-  readonly env: EnvMap;
-  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
-}
 
 interface StageArgs {
   readonly selection: number[] | "all";

@@ -14,7 +14,8 @@ import { newRunId, ownerRemedy, runVmTest, sweep, type CapiView } from "../vmtes
 import { runCommand, withUsage } from "./command.js";
 import { kubeconfigPathOf } from "./management.js";
 import { UsageError, abortOnSignals, openSession, outputStyle } from "./proxmox-session.js";
-import { type CliIo, parseFormats } from "./test-stage.js";
+import type { CliIo } from "./command.js";
+import { parseFormats } from "./test-stage.js";
 
 export const vmTestUsage = `usage: npm run vm-test -- [--node <node>]... [--no-agent] [--config <file>] [--output json|junit]... [--report-dir <dir>]
        npm run vm-test -- --sweep [--yes] [--min-age <duration>] [--kubeconfig <file>] [--config <file>]

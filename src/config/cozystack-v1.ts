@@ -2,34 +2,10 @@
  * The `cozystackV1` section of platform.yaml: what the `cozystack-v1.6` profile needs beyond
  * the common settings (the platform variant, the enable/disable lists of the platform
  * Package, and the Flux source our packages are published as). Its type, JSON Schema,
- * defaults and cross-field rules live together here so the rest of src/config changes by a
- * few lines only.
+ * defaults and cross-field rules live together here (its type with the others, in types.ts).
  */
 import { issue } from "./errors.js";
-import type { ConfigIssue } from "./types.js";
-
-/** Where the folder of our packages is published, as a Flux source. */
-export interface PackagesSourceConfig {
-  /** `OCIRepository` (an OCI artifact, `oci://…`) or `GitRepository` (`https://…`, `ssh://…`). @default "OCIRepository" */
-  readonly kind: "OCIRepository" | "GitRepository";
-  readonly url: string;
-  /** Tag of the artifact or of the Git repository. @default "latest" for an OCIRepository */
-  readonly tag?: string;
-  /** Branch of the Git repository (GitRepository only). @default "main" for a GitRepository without tag */
-  readonly branch?: string;
-  /** Folder inside the artifact or repository that holds `system/` and `apps/`. @default "/" */
-  readonly path: string;
-}
-
-export interface CozystackV1Config {
-  /** Variant of the `cozystack.cozystack-platform` Package (the two that can run the iaas bundle). @default "isp-full" */
-  readonly variant: "isp-full" | "isp-full-generic";
-  readonly source: PackagesSourceConfig;
-  /** CozyStack v1.6.2 optional packages to install (`bundles.enabledPackages`). @default [] */
-  readonly enabledPackages: readonly string[];
-  /** CozyStack v1.6.2 packages to leave out besides KubeVirt's (`bundles.disabledPackages`). @default [] */
-  readonly disabledPackages: readonly string[];
-}
+import type { ConfigIssue, CozystackV1Config, PackagesSourceConfig } from "./types.js";
 
 const packageName = { type: "string", maxLength: 253, pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "x-hint": "a package name like cozystack.velero" };
 

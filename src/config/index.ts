@@ -1,6 +1,5 @@
 /** Platform config: the contract types, defaults, loading and checks, the editor schema. */
 export * from "./types.js";
-export type { CozystackV1Config, PackagesSourceConfig } from "./cozystack-v1.js";
 export { defaults, defaultConfig, defaultNamespace, defaultNodeGroup, defaultTenant } from "./defaults.js";
 export { ConfigError, formatIssues, formatPath } from "./errors.js";
 export { checkConfigText, loadConfig, parseConfig, type LoadConfigOptions } from "./load.js";

@@ -7,7 +7,6 @@
  */
 
 import type { ProfileName } from "../versions/index.js";
-import type { CozystackV1Config } from "./cozystack-v1.js";
 
 /** Name of a versions profile, defined with the profiles themselves (src/versions). */
 export type { ProfileName };
@@ -258,4 +257,27 @@ export interface ConfigIssue {
   readonly message: string;
   /** A problem of the document itself (syntax, size, aliases, duplicate keys): no value to show. */
   readonly documentLevel?: true;
+}
+
+/** Where the folder of our packages is published, as a Flux source. */
+export interface PackagesSourceConfig {
+  /** `OCIRepository` (an OCI artifact, `oci://…`) or `GitRepository` (`https://…`, `ssh://…`). @default "OCIRepository" */
+  readonly kind: "OCIRepository" | "GitRepository";
+  readonly url: string;
+  /** Tag of the artifact or of the Git repository. @default "latest" for an OCIRepository */
+  readonly tag?: string;
+  /** Branch of the Git repository (GitRepository only). @default "main" for a GitRepository without tag */
+  readonly branch?: string;
+  /** Folder inside the artifact or repository that holds `system/` and `apps/`. @default "/" */
+  readonly path: string;
+}
+
+export interface CozystackV1Config {
+  /** Variant of the `cozystack.cozystack-platform` Package (the two that can run the iaas bundle). @default "isp-full" */
+  readonly variant: "isp-full" | "isp-full-generic";
+  readonly source: PackagesSourceConfig;
+  /** CozyStack v1.6.2 optional packages to install (`bundles.enabledPackages`). @default [] */
+  readonly enabledPackages: readonly string[];
+  /** CozyStack v1.6.2 packages to leave out besides KubeVirt's (`bundles.disabledPackages`). @default [] */
+  readonly disabledPackages: readonly string[];
 }

@@ -35,6 +35,7 @@ import type { FluxBinaries } from "./flux-binaries.js";
 import { fluxCrds, startFluxSources, startHelmController, startSourceController, type FluxSources } from "./flux.js";
 import { cozystackApiStandInName } from "./cozystack-api-stand-in.js";
 import { isolateTenants } from "./tenant-access.js";
+import type { LabCredentials } from "./lab-credentials.js";
 
 export const mgmtFieldManager = "cozy-proxmox-mgmt";
 
@@ -66,15 +67,6 @@ export interface MgmtEnvOptions {
   /** Where the temp folders go. @default os.tmpdir() */
   readonly tmpRoot?: string;
   readonly log?: (line: string) => void;
-}
-
-/** The lab's admin token, as the credentials Secrets carry it. */
-export interface LabCredentials {
-  readonly url: string;
-  readonly tokenId: string;
-  readonly secret: string;
-  readonly caPem: string;
-  readonly fingerprint: string;
 }
 
 export interface MgmtEnv {

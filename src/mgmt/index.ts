@@ -12,3 +12,4 @@ export * from "./cozystack-api-stand-in.js";
 export * from "./flux-binaries.js";
 export * from "./flux.js";
 export * from "./helm-repository.js";
+export type { LabCredentials } from "./lab-credentials.js";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { tenantToken, type PlatformConfig } from "../config/index.js";
 import { createProxmoxClient } from "../proxmox/index.js";
 import { applyPlan, templateIds, tenantPlans } from "../tenancy/index.js";
-import type { LabCredentials } from "./env.js";
+import type { LabCredentials } from "./lab-credentials.js";
 
 /** The tenants' own token secrets by tenant name (empty when every tenant shares the lab's token). */
 export async function isolateTenants(config: PlatformConfig, lab: LabCredentials, secretsDir: string): Promise<Record<string, string>> {

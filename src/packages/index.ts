@@ -12,7 +12,7 @@ import type { KubeObject } from "../cozystack/app/index.js";
 import { getProfile } from "../versions/index.js";
 import { applicationDefinitionChart } from "./application-definition.js";
 import { checkPackages, kubevirtReason, type InstalledPackage } from "./checks.js";
-import { fluxSource, packageObject, packageSourceObject, platformPackage, platformPackageValues } from "./objects.js";
+import { fluxSource, packageObject, packageSourceObject, platformPackage, platformPackageValues, type PackageSet } from "./objects.js";
 import { ourPackageSources } from "./ours.js";
 import { platformPackages, platformValues, type PlatformRender } from "./platform-model.js";
 import { loadPlatformSources, type PackageSourceDef } from "./source.js";
@@ -21,7 +21,7 @@ import { packagesReadme } from "./readme.js";
 export { applicationDefinition, applicationDefinitionChart } from "./application-definition.js";
 export { checkPackages, kubevirtReason, type InstalledPackage } from "./checks.js";
 export { evaluate } from "./conditions.js";
-export { fluxSource, packageObject, packageSourceObject, platformPackage, platformPackageName, platformPackageValues } from "./objects.js";
+export { fluxSource, packageObject, packageSourceObject, platformPackage, platformPackageName, platformPackageValues, type PackageSet } from "./objects.js";
 export * from "./ours.js";
 export { mergeValues, platformPackages, platformValues, type PlatformPackage, type PlatformRender, type SkippedPackage } from "./platform-model.js";
 export { loadPlatformSources, platformChartDir, type PackageSourceDef, type PackageVariant } from "./source.js";
@@ -38,19 +38,6 @@ export class PackagesError extends Error {
   ) {
     super(`the CozyStack v1.6 package set has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `  ${p}`).join("\n")}`, options);
   }
-}
-
-/** Everything a v1.6 platform consists of, as objects, checked. */
-export interface PackageSet {
-  readonly fluxSource: KubeObject;
-  readonly packageSources: readonly KubeObject[];
-  /** Our Packages. */
-  readonly packages: readonly KubeObject[];
-  readonly platformPackage: KubeObject;
-  /** The platform chart's Packages under the platform Package's values (the model's prediction). */
-  readonly platform: PlatformRender;
-  /** KubeVirt's packages the platform Package disables. */
-  readonly kubevirtDisabled: readonly string[];
 }
 
 function settingsProblems(config: PlatformConfig, platformSources: readonly PackageSourceDef[]): string[] {

@@ -7,6 +7,7 @@
 import type { CozystackV1Config, PlatformConfig } from "../config/index.js";
 import type { KubeObject } from "../cozystack/app/index.js";
 import { fluxSourceName, fluxSourceNamespace } from "./ours.js";
+import type { PlatformRender } from "./platform-model.js";
 import type { PackageSourceDef } from "./source.js";
 
 /** Name of the platform Package the operator reads (packages/core/installer/example/platform.yaml). */
@@ -65,4 +66,17 @@ export function platformPackage(config: PlatformConfig, disabledPackages: readon
     metadata: { name: platformPackageName },
     spec: { variant: config.cozystackV1!.variant, components: { platform: { values: platformPackageValues(config, disabledPackages) } } },
   };
+}
+
+/** Everything a v1.6 platform consists of, as objects, checked. */
+export interface PackageSet {
+  readonly fluxSource: KubeObject;
+  readonly packageSources: readonly KubeObject[];
+  /** Our Packages. */
+  readonly packages: readonly KubeObject[];
+  readonly platformPackage: KubeObject;
+  /** The platform chart's Packages under the platform Package's values (the model's prediction). */
+  readonly platform: PlatformRender;
+  /** KubeVirt's packages the platform Package disables. */
+  readonly kubevirtDisabled: readonly string[];
 }

@@ -4,7 +4,7 @@ import type { ChartOrigin } from "../cozystack/index.js";
 import { capmoxConfigSecret } from "../cozystack/charts/capmox.js";
 import { ccmCredentialsSecret, ccmNamespace } from "../cozystack/charts/proxmox-ccm.js";
 import { csiCredentialsSecret, csiNamespace } from "../cozystack/charts/proxmox-csi.js";
-import type { PackageSet } from "./index.js";
+import type { PackageSet } from "./objects.js";
 import { fluxSourceName, fluxSourceNamespace } from "./ours.js";
 
 export function packagesReadme(config: PlatformConfig, set: PackageSet, origins: ReadonlyMap<string, ChartOrigin>, appChart: string): string {

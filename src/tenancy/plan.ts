@@ -6,7 +6,7 @@
  * apply step makes. Tenants on the shared token get no steps, only a note.
  */
 import { tenantPool, tenantToken, type PlatformConfig, type TenantConfig } from "../config/index.js";
-import { expandPath, type PathContext, type PathKind } from "../stages/stage1/privileges.js";
+import { expandPath, type PathContext, type PathKind } from "../privileges/index.js";
 import { roleForPath, type BuiltinRole } from "./roles.js";
 
 export type PlanStep =

@@ -4,7 +4,7 @@
  * the CSI plugin and the CCM call), so the plan grants exactly what stage 1 checks; a unit
  * test holds each role to covering its path kind's requirements.
  */
-import type { PathKind } from "../stages/stage1/privileges.js";
+import type { PathKind } from "../privileges/index.js";
 
 /** PVE 9's built-in roles used here, with their privileges (pveum role list). */
 export const builtinRoles = {

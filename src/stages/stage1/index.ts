@@ -19,7 +19,7 @@ import {
   findGaps,
   pveumCommands,
   requiredPaths,
-} from "./privileges.js";
+} from "../../privileges/index.js";
 import type { PermissionMap, PveVersion } from "../../proxmox/index.js";
 import { checkTenantIsolation } from "./tenants.js";
 

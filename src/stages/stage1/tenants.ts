@@ -15,7 +15,7 @@ import { builtinRoles, pveumCommand, roleForPath, tenantPathContext, type PlanSt
 import { apiFailure } from "../api-failure.js";
 import { type StageContext, majorOf } from "../input.js";
 import { type CheckOutcome, fail, pass, warn } from "../model.js";
-import { effectiveAt, findGaps, requiredPaths, type PrivilegeGap } from "./privileges.js";
+import { effectiveAt, findGaps, requiredPaths, type PrivilegeGap } from "../../privileges/index.js";
 
 /** VM privileges that act on a VM (everything but reading it). */
 export function actsOnVms(privilege: string): boolean {

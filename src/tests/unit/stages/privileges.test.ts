@@ -9,7 +9,7 @@ import {
   pveumCommands,
   requiredPaths,
   roleName,
-} from "../../../stages/stage1/privileges.js";
+} from "../../../privileges/index.js";
 
 const ctx: PathContext = {
   allowedNodes: ["pve1", "pve2"],

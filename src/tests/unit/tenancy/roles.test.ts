@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ROLES } from "../../../lab/access.js";
-import { privilegeRequirements } from "../../../stages/stage1/privileges.js";
+import { privilegeRequirements } from "../../../privileges/index.js";
 import { builtinRoles, roleForPath } from "../../../tenancy/index.js";
 
 describe("the roles the tenant plan grants", () => {

@@ -7,7 +7,7 @@
  * notes/capi.md §2). Names are PVE 9's; on PVE 8 the guest agent privileges do not exist and
  * `VM.Monitor` covers them.
  */
-import type { PermissionMap, PveBoolean } from "../../proxmox/index.js";
+import type { PermissionMap, PveBoolean } from "../proxmox/index.js";
 
 export type Consumer = "capmox" | "csi" | "ccm";
 
