@@ -94,18 +94,29 @@ function installFailedNaming(pattern: RegExp): (o: KubeObject | undefined) => bo
   };
 }
 
+/** What a tenant's HelmRelease makes in its namespace, in the order it goes on delete. */
+const tenantKinds = [
+  [helmV2, "HelmRelease"],
+  [capi, "Cluster"],
+  [capi, "Machine"],
+  ["infrastructure.cluster.x-k8s.io/v1alpha1", "ProxmoxMachine"],
+  ["infrastructure.cluster.x-k8s.io/v1alpha1", "ProxmoxCluster"],
+  ["controlplane.cluster.x-k8s.io/v1alpha1", "KamajiControlPlane"],
+] as const;
+
+/** Waits, by watching, until no object of these kinds is left in the namespace. */
+async function untilGone(env: MgmtEnv, kinds: readonly (readonly [string, string])[], timeoutMs: number): Promise<void> {
+  for (const [apiVersion, kind] of kinds) {
+    await waitForList(env.kube.client, apiVersion, kind, { namespace }, (items) => items.length === 0, { timeoutMs, describe: names });
+  }
+}
+
 /** Deletes every `Kubernetes` object in the namespace and waits until its HelmRelease, Cluster and VMs are gone. */
 async function removeApplications(env: MgmtEnv): Promise<void> {
   const apps = await env.kube.client.list("apps.cozystack.io/v1alpha1", "Kubernetes", { namespace }).catch(() => ({ items: [] as KubeObject[] }));
   if (apps.items.length === 0) return;
   await kubectl(env, "delete", "kubernetes", "--all", "-n", namespace, "--wait=false");
-  for (const [apiVersion, kind] of [
-    [helmV2, "HelmRelease"],
-    [capi, "Cluster"],
-    [capi, "Machine"],
-  ] as const) {
-    await waitForList(env.kube.client, apiVersion, kind, { namespace }, (items) => items.length === 0, { timeoutMs: 240_000, describe: names });
-  }
+  await untilGone(env, tenantKinds.slice(0, 3), 240_000);
 }
 
 /** Helm's release deployed with this chart version, and Ready. */
@@ -250,16 +261,7 @@ describeMgmt("a tenant by `kubectl apply` of its Kubernetes object, through Flux
     // Delete: the HelmRelease goes with its owner, Helm uninstalls, CAPI and capmox delete the VMs.
     const deleting = performance.now();
     await kubectl(e, "delete", "kubernetes", "demo", "-n", namespace, "--wait=false");
-    for (const [apiVersion, kind] of [
-      [helmV2, "HelmRelease"],
-      [capi, "Cluster"],
-      [capi, "Machine"],
-      ["infrastructure.cluster.x-k8s.io/v1alpha1", "ProxmoxMachine"],
-      ["infrastructure.cluster.x-k8s.io/v1alpha1", "ProxmoxCluster"],
-      ["controlplane.cluster.x-k8s.io/v1alpha1", "KamajiControlPlane"],
-    ] as const) {
-      await waitForList(e.kube.client, apiVersion, kind, { namespace }, (items) => items.length === 0, { timeoutMs: 300_000, describe: names });
-    }
+    await untilGone(e, tenantKinds, 300_000);
     console.log(`[tenant-cr] deleted in ${((performance.now() - deleting) / 1000).toFixed(0)} s`);
     expect((await e.kube.client.list("source.toolkit.fluxcd.io/v1", "HelmChart", { namespace: "cozy-public" })).items.map((o) => o.metadata.name)).not.toContain("tenant-demo-kubernetes-demo");
     expect(createdVms(e)).toEqual([]);
@@ -372,16 +374,7 @@ describeMgmt("a tenant by `kubectl apply` of its Kubernetes object, through Flux
 
     const deleting = performance.now();
     await kubectl(e, "delete", "kubernetes", "demo", "-n", namespace, "--wait=false");
-    for (const [apiVersion, kind] of [
-      [helmV2, "HelmRelease"],
-      [capi, "Cluster"],
-      [capi, "Machine"],
-      ["infrastructure.cluster.x-k8s.io/v1alpha1", "ProxmoxMachine"],
-      ["infrastructure.cluster.x-k8s.io/v1alpha1", "ProxmoxCluster"],
-      ["controlplane.cluster.x-k8s.io/v1alpha1", "KamajiControlPlane"],
-    ] as const) {
-      await waitForList(e.kube.client, apiVersion, kind, { namespace }, (items) => items.length === 0, { timeoutMs: 300_000, describe: names });
-    }
+    await untilGone(e, tenantKinds, 300_000);
     console.log(`[tenant-cr v1.6] deleted in ${((performance.now() - deleting) / 1000).toFixed(0)} s`);
     expect(createdVms(e)).toEqual([]);
     expect(isos(e)).toEqual([]);
