@@ -24,6 +24,7 @@ export default defineConfig({
           include: ["src/tests/integration/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
+          globalSetup: ["src/tests/support/binaries-setup.ts"],
         },
       },
       {
