@@ -40,10 +40,20 @@ function describe(node: Node | null, schema: Schema | undefined): void {
     if (typeof child?.description === "string") key.commentBefore = ` ${child.description}`;
     describe(pair.value as Node, child);
   }
+  node.comment = optionalNotSet(node.items.map((pair) => String((pair.key as { value?: unknown }).value)), properties);
+}
+
+/** The schema's fields this map leaves out, each with its description, so a reader knows they exist. */
+function optionalNotSet(present: readonly string[], properties: Record<string, Schema>): string | null {
+  const describedOf = (key: string): string | undefined => (typeof properties[key]?.description === "string" ? String(properties[key].description) : undefined);
+  const absent = Object.keys(properties).filter((key) => !present.includes(key) && describedOf(key) !== undefined);
+  if (absent.length === 0) return null;
+  const lines = absent.map((key) => `   ${key}: ${describedOf(key) ?? ""}`);
+  return [" Also possible here, not set in this config:", ...lines].join("\n");
 }
 
 const header = [
-  " Platform description for `npm run synth` (CozyStack v0.37 on Proxmox VE).",
+  " Platform description for `npm run synth` (CozyStack v0.37 or v1.6 on Proxmox VE).",
   " This is the built-in default: the lab's default scenario (`npm run lab`).",
   " Save it, edit it, and pass it with `npm run synth -- --config platform.yaml`.",
   " The token secret is never written here: proxmox.secret names where it comes from.",

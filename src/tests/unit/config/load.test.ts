@@ -57,6 +57,16 @@ describe("the built-in default config", () => {
     expect(parseConfig(text)).toStrictEqual(defaultConfig());
   });
 
+  it("names, as comments, the optional fields the default leaves out, each where it would go", () => {
+    const text = printConfig();
+    expect(text).toMatch(/\n# Also possible here, not set in this config:\n#   cozystackV1: CozyStack v1\.x settings.*\n#   stages: /);
+    expect(text).toMatch(/\n  # Also possible here, not set in this config:\n(  # {3}.*\n)*  # {3}managementVmIdRange: /);
+    expect(text).toMatch(/\n {4}# Also possible here, not set in this config:\n {4}# {3}proxmox: This tenant's isolation on Proxmox/);
+    expect(text).toMatch(/# {3}nodeStartupTimeout: MachineHealthCheck/);
+    // A field that is set is not offered again; the alternatives of a one-of without a description are not listed.
+    expect(text).not.toMatch(/# {3}(url|tokenId|file):/);
+  });
+
   it("is what loadConfig returns without a file", async () => {
     expect(await loadConfig()).toStrictEqual(defaultConfig());
   });
