@@ -8,7 +8,7 @@ export default defineConfig({
     // Vitest's default is one worker less than the cores, so one on the 2-core CI machine.
     // Most of an integration test waits (capmox's 10 s requeue, lab tasks, controllers'
     // watches) rather than computes: four files side by side keep the two cores about 80%
-    // busy and take `npm test` from 21.5 min to about 8. Each file has its own servers on free
+    // busy and take `npm test` from 21.5 min to about 7. Each file has its own servers on free
     // ports and its own temp folders, so files do not share state.
     maxWorkers: 4,
     sequence: { sequencer: RealControllersFirst },
