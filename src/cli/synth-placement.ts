@@ -30,6 +30,7 @@ export async function placementPreflight(config: PlatformConfig, env: EnvMap): P
   try {
     const outcome = await checkPlacementOnly({ config: connection.config, api, configuredUrl: connection.url, tls: connection.tls, timeouts: defaultTimeouts, secrets: [connection.secret] });
     if (outcome.verdict === "failed") return { ran: true, ok: false, text: `${outcome.reason}\n  fix: ${outcome.fix}` };
+    if (outcome.verdict === "warning") return { ran: true, ok: true, text: `${outcome.detail ?? ""}\n  warning: ${outcome.reason}\n  fix: ${outcome.fix}` };
     return { ran: true, ok: true, text: outcome.verdict === "passed" ? (outcome.detail ?? "") : outcome.verdict };
   } finally {
     api.close();

@@ -4,14 +4,15 @@
  * schedules it, the disk storage's free space for the full clones, and its VMID range's free
  * VMIDs; a tenant that does not fit is reported with the numbers, before a VM is cloned.
  * The tenant's own VMs (capmox's `capi-<tenant>-<group>` tags) are part of its worst case, not
- * of what is already used, so a deployed tenant is not counted twice.
+ * of what is already used, so a deployed tenant is not counted twice. Tenants that each fit
+ * but not all at once (memory) give a warning.
  */
 import { machineTag } from "../../capi/index.js";
 import { vmIdsNeeded, type PlatformConfig, type TenantConfig } from "../../config/index.js";
 import type { ClusterResource, NodeStorage } from "../../proxmox/index.js";
 import { apiFailure } from "../api-failure.js";
 import { StageContext, type StageInput } from "../input.js";
-import { type CheckOutcome, type Figure, fail, pass } from "../model.js";
+import { type CheckOutcome, type Figure, fail, pass, warn } from "../model.js";
 import { DEFAULT_MEMORY_ADJUSTMENT, diskBytesNeeded, simulatePlacement, type GroupDemand, type NodeCapacity } from "./placement-logic.js";
 
 const GiB = 1024 ** 3;
@@ -118,6 +119,23 @@ async function judgeTenant(ctx: StageContext, tenant: TenantConfig, vms: readonl
   return { ok: true, line: `tenant ${tenant.name}: worst case ${worst} fits (${where})`, figures };
 }
 
+/**
+ * Every tenant at its worst case at once, memory only, placed as capmox would one tenant after
+ * another. Worst cases seldom meet, so when each tenant fits alone this is a warning, not a
+ * failure; undefined when they fit together (or there is one tenant).
+ */
+async function togetherProblem(ctx: StageContext, vms: readonly ClusterResource[]): Promise<string | undefined> {
+  const tenants = ctx.config.tenants;
+  if (tenants.length < 2) return undefined;
+  const groups = tenants.flatMap((t) => demands(ctx.config, t).map((g) => ({ ...g, group: `${t.name}/${g.group}` })));
+  const own = new Set(tenants.flatMap((t) => [...tenantTags(t)]));
+  const result = simulatePlacement(await nodeCapacities(ctx, [...new Set(groups.flatMap((g) => g.allowedNodes))], vms, own), groups);
+  if (result.unplaced.length === 0) return undefined;
+  const total = groups.reduce((n, g) => n + g.machines * g.memoryMiB, 0);
+  const left = result.unplaced.map((u) => `${u.count} of ${u.group}'s machines (${u.memoryMiB} MiB each)`).join(", ");
+  return `each tenant fits alone, but not all at their worst case at once (${total} MiB in all): ${left} would fit on no allowed node (before: ${[...result.freeBeforeMiB].map(([n, f]) => `${n} ${f} MiB`).join(", ")})`;
+}
+
 /** The check over every tenant of the config. */
 export async function checkPlacement(ctx: StageContext): Promise<CheckOutcome> {
   if (ctx.config.tenants.length === 0) return pass("no tenants in the config");
@@ -138,7 +156,10 @@ export async function checkPlacement(ctx: StageContext): Promise<CheckOutcome> {
       figures,
     );
   }
-  return pass(verdicts.map((v) => v.line).join("; "), figures);
+  const detail = verdicts.map((v) => v.line).join("; ");
+  const together = await togetherProblem(ctx, vms);
+  if (together) return warn(together, "give the nodes more memory, allow more nodes, or lower some tenants' maxReplicas or memory if their worst cases can meet", detail, figures);
+  return pass(detail, figures);
 }
 
 /** The placement check alone, for `synth --check`. */

@@ -48,6 +48,22 @@ describe("stage 2: tenants.placement against the lab", () => {
     expect(vms).toBe(1); // only the template: nothing was cloned
   });
 
+  it("warns when tenants fit one by one but not all at their worst case at once", async () => {
+    const scenario = { ...defaultScenario(), nodes: defaultScenario().nodes.map((n) => ({ ...n, memoryMiB: 32768 })) };
+    const { check } = await placement((l) => {
+      const c = labConfig(l);
+      const tenant = (name: string, memoryMiB: number) => ({ ...c.tenants[0]!, name, nodeGroups: [{ ...defaultNodeGroup("workers"), replicas: 2, minReplicas: 2, maxReplicas: 2, memoryMiB }] });
+      return { ...c, tenants: [tenant("alpha", 16384), tenant("beta", 20480)] };
+    }, scenario);
+    expect(check.verdict).toBe("warning");
+    expect(check.detail).toContain("tenant alpha: worst case 3 machines (workers 2+1): 49152 MiB");
+    expect(check.detail).toContain("tenant beta: worst case 3 machines (workers 2+1): 61440 MiB");
+    expect(check.reason).toBe(
+      "each tenant fits alone, but not all at their worst case at once (110592 MiB in all): 3 of beta/workers's machines (20480 MiB each) would fit on no allowed node " +
+        "(before: pve1 32768 MiB, pve2 32768 MiB, pve3 32768 MiB)",
+    );
+  });
+
   it("names a VMID range other guests hold and a disk storage too small for the full clones", async () => {
     const scenario = defaultScenario();
     const shrunk = { ...scenario, storages: scenario.storages.map((s) => (s.id === "ceph-vm" ? { ...s, totalGiB: 50 } : s)) };
