@@ -84,17 +84,25 @@ export interface InstallCrdsOptions {
   readonly log?: (line: string) => void;
 }
 
-/** Applies the product's CRDs and waits until every one is Established. */
-export async function installProductCrds(client: KubeClient, options: InstallCrdsOptions = {}): Promise<Crd[]> {
-  const profile = getProfile(options.profile ?? "cozystack-v0.37");
-  const crds = productCrds(profile.name).map((s) => forTestServer(s.crd, profile));
-  for (const crd of crds) await client.apply(crd, { fieldManager: "cozy-proxmox-env" });
+/** Applies CRDs (their `status` left out) and waits, by watching, until every one is Established. */
+export async function applyCrds(client: KubeClient, crds: readonly KubeObject[], options: { readonly fieldManager: string; readonly timeoutMs?: number }): Promise<void> {
+  for (const crd of crds) {
+    const { status: _status, ...spec } = crd as KubeObject & { status?: unknown };
+    await client.apply(spec as KubeObject, { fieldManager: options.fieldManager });
+  }
   await waitFor(
     client,
     crds.map((crd) => ({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: crd.metadata.name })),
     conditionIs("Established"),
     { timeoutMs: options.timeoutMs ?? 60_000, describe: (o) => describeCondition(o, "Established") },
   );
+}
+
+/** Applies the product's CRDs and waits until every one is Established. */
+export async function installProductCrds(client: KubeClient, options: InstallCrdsOptions = {}): Promise<Crd[]> {
+  const profile = getProfile(options.profile ?? "cozystack-v0.37");
+  const crds = productCrds(profile.name).map((s) => forTestServer(s.crd, profile));
+  await applyCrds(client, crds, { fieldManager: "cozy-proxmox-env", ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
   options.log?.(`installed ${crds.length} CRDs (profile ${profile.name}), all Established`);
   return crds;
 }

@@ -9,16 +9,13 @@ import { readFileSync } from "node:fs";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import type { KubeObject } from "../../kube/index.js";
-import { conditionIs, waitFor } from "../../kube/index.js";
-import type { KubeEnv } from "../../kube/env/index.js";
-import { ensureBinaries } from "../../kube/env/index.js";
+import { applyCrds, ensureBinaries, type KubeEnv } from "../../kube/env/index.js";
 import { controllerGenSpec, ensureSourceCrds } from "../../mgmt/index.js";
 import { platformChartDir } from "../../packages/index.js";
 import { referencePath } from "../../paths.js";
-import { helmPath } from "../../tools/helm.js";
+import { helmDryRun } from "./helm-dry-run.js";
 
 const fieldManager = "cozystack-v16-test";
 const release = (...parts: string[]): string => referencePath("cozystack-v1.6.2", "release", ...parts);
@@ -36,17 +33,7 @@ export function cozystackV16Crds(): KubeObject[] {
 export async function installV16Crds(env: KubeEnv, log: (line: string) => void = () => {}): Promise<void> {
   const { controllerGen } = await ensureBinaries({ controllerGen: controllerGenSpec }, { log });
   const flux = (await ensureSourceCrds(controllerGen, { log })).filter((c) => ["OCIRepository", "GitRepository"].includes((c["spec"] as { names: { kind: string } }).names.kind));
-  const crds = [...cozystackV16Crds(), ...flux];
-  for (const crd of crds) {
-    const { status: _s, ...rest } = crd as KubeObject & { status?: unknown };
-    await env.client.apply(rest as KubeObject, { fieldManager });
-  }
-  await waitFor(
-    env.client,
-    crds.map((c) => ({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: c.metadata.name })),
-    conditionIs("Established"),
-    { timeoutMs: 60_000 },
-  );
+  await applyCrds(env.client, [...cozystackV16Crds(), ...flux], { fieldManager });
 }
 
 /** The OCIRepository the platform chart's repository.yaml looks up (as cozystack-operator's installer creates it). */
@@ -74,23 +61,7 @@ export async function renderV16Platform(env: KubeEnv, variant: string, values: R
   try {
     const file = join(dir, "platform-values.yaml");
     writeFileSync(file, stringify(values));
-    const { stdout } = await execa(helmPath(), [
-      "template",
-      "cozystack-platform",
-      platformChartDir(),
-      "--namespace",
-      "cozy-system",
-      "--values",
-      platformChartDir(`values-${variant}.yaml`),
-      "--values",
-      file,
-      "--dry-run=server",
-      "--kubeconfig",
-      env.kubeconfigPath,
-    ]);
-    return parseAllDocuments(stdout)
-      .map((d) => d.toJS() as KubeObject | null)
-      .filter((o): o is KubeObject => o !== null && typeof o === "object");
+    return await helmDryRun(env, "cozystack-platform", platformChartDir(), ["--values", platformChartDir(`values-${variant}.yaml`), "--values", file]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,13 +9,11 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
-import { parseAllDocuments } from "yaml";
 import { bundleName } from "../../cozystack/index.js";
 import type { KubeObject } from "../../kube/index.js";
-import type { KubeEnv } from "../../kube/env/index.js";
+import { applyCrds, type KubeEnv } from "../../kube/env/index.js";
 import { referencePath } from "../../paths.js";
-import { helmPath } from "../../tools/helm.js";
+import { helmDryRun } from "./helm-dry-run.js";
 
 /** The release files of CozyStack v0.37.10 (../shared/reference, or .cache/shared for a clone without it). */
 export const releaseDir = (...parts: string[]): string => referencePath("cozystack-v0.37.10", "release", ...parts);
@@ -43,22 +41,9 @@ export async function renderPlatformChart(env: KubeEnv, bundleText: string): Pro
     const chart = join(dir, "platform");
     cpSync(releaseDir("packages", "core", "platform"), chart, { recursive: true });
     writeFileSync(join(chart, "bundles", `${bundleName}.yaml`), bundleText);
-    const { stdout } = await execa(helmPath(), [
-      "template",
-      "platform",
-      chart,
-      "--namespace",
-      "cozy-system",
-      "--dry-run=server",
-      // CozyStack applies the rendered chart with kubectl (`cozypkg show | kubectl apply`), so
-      // objects that exist without Helm's ownership marks (cozy-system) are not an error.
-      "--take-ownership",
-      "--kubeconfig",
-      env.kubeconfigPath,
-    ]);
-    return parseAllDocuments(stdout)
-      .map((d) => d.toJS() as KubeObject | null)
-      .filter((o): o is KubeObject => o !== null && typeof o === "object");
+    // CozyStack applies the rendered chart with kubectl (`cozypkg show | kubectl apply`), so
+    // objects that exist without Helm's ownership marks (cozy-system) are not an error.
+    return await helmDryRun(env, "platform", chart, ["--take-ownership"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -72,30 +57,18 @@ export async function renderPlatformChart(env: KubeEnv, bundleText: string): Pro
  * the chart's `.Capabilities`/`lookup` to see it; no test asserts on its schema.
  */
 export async function serveHelmRepositories(env: KubeEnv): Promise<void> {
-  const name = "helmrepositories.source.toolkit.fluxcd.io";
-  await env.client.apply(
-    {
-      apiVersion: "apiextensions.k8s.io/v1",
-      kind: "CustomResourceDefinition",
-      metadata: { name },
-      spec: {
-        group: "source.toolkit.fluxcd.io",
-        names: { kind: "HelmRepository", listKind: "HelmRepositoryList", plural: "helmrepositories", singular: "helmrepository" },
-        scope: "Namespaced",
-        versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
-      },
+  const crd = {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "helmrepositories.source.toolkit.fluxcd.io" },
+    spec: {
+      group: "source.toolkit.fluxcd.io",
+      names: { kind: "HelmRepository", listKind: "HelmRepositoryList", plural: "helmrepositories", singular: "helmrepository" },
+      scope: "Namespaced",
+      versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
     },
-    { fieldManager },
-  );
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const crd = (await env.client.get({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name })) as
-      | { status?: { conditions?: { type: string; status: string }[] } }
-      | undefined;
-    if (crd?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) return;
-    if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  };
+  await applyCrds(env.client, [crd], { fieldManager, timeoutMs: 30_000 });
 }
 
 /** Sets the ConfigMap, then renders. */
