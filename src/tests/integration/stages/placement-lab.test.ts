@@ -78,7 +78,7 @@ describe("stage 2: tenants.placement against the lab", () => {
 });
 
 describe("synth --check: the placement preflight when Proxmox answers", () => {
-  it("says what fits, refuses a tenant that does not (nothing written), and says when it could not check", async () => {
+  it("says what fits, refuses a tenant that does not (nothing written), warns when tenants fit only one by one, and says when it could not check", async () => {
     const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
     const { existsSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
@@ -109,6 +109,15 @@ describe("synth --check: the placement preflight when Proxmox answers", () => {
       expect(refused.text).toContain("synth: nothing written: a tenant does not fit on the Proxmox cluster: tenant demo, worst case 3 machines (huge 2+1): 393216 MiB");
       expect(refused.text).toContain("the most left is 65536 MiB on pve1");
       expect(existsSync(join(dir, "refused"))).toBe(false);
+
+      // Each of two tenants fits alone, not both at their worst case at once: a warning, and synth goes on.
+      const tenant = (name: string, start: string, end: string) => ({ ...base.tenants[0]!, name, addressRanges: [{ start, end }], nodeGroups: [{ ...defaultNodeGroup("workers"), memoryMiB: 40960 }] });
+      const crowded = join(dir, "crowded.yaml");
+      await writeFile(crowded, printConfig({ ...base, tenants: [tenant("alpha", "10.0.0.100", "10.0.0.149"), tenant("beta", "10.0.0.150", "10.0.0.199")] }));
+      const warned = await synthOnce(crowded, "warned", env);
+      expect(warned.text).toContain("warning: each tenant fits alone, but not all at their worst case at once (245760 MiB in all): 3 of beta/workers's machines (40960 MiB each) would fit on no allowed node");
+      expect(warned.code).toBe(0);
+      expect(existsSync(join(dir, "warned", "tenants", "beta.yaml"))).toBe(true);
 
       const offline = await synthOnce(fits, "offline", {});
       expect(offline.code).toBe(0);
