@@ -28,6 +28,7 @@ import { tenantObjects } from "../../../capi/index.js";
 import { defaultConfig, type PlatformConfig } from "../../../config/index.js";
 import { renderTenantResources } from "../../../cozystack/app/index.js";
 import { clientFromKubeconfig, conditionIs, conditionsOf, describeCondition, waitFor, waitForList, type KubeObject } from "../../../kube/index.js";
+import { listAndWatch } from "../../../kube/list-watch.js";
 import type { MgmtEnv } from "../../../mgmt/index.js";
 import { createProxmoxClient } from "../../../proxmox/index.js";
 import { resolveTimeouts } from "../../../stages/index.js";
@@ -196,24 +197,39 @@ async function fleet(env: MgmtEnv): Promise<string[]> {
     .sort();
 }
 
-/** Polls the tenant's Ready Nodes until stopped; the fewest seen and how often it looked. */
-function watchReadyNodes(client: ReturnType<typeof clientFromKubeconfig>): { stop(): Promise<{ minReady: number; samples: number }> } {
-  let stopped = false;
+/** Watches the tenant's Nodes until stopped: the fewest Ready ever seen, and how many changes it saw. */
+function watchReadyNodes(client: ReturnType<typeof clientFromKubeconfig>): { stop(): Promise<{ minReady: number; changes: number }> } {
+  const ready = new Map<string, boolean>();
   let minReady = Number.POSITIVE_INFINITY;
-  let samples = 0;
-  const loop = (async () => {
-    while (!stopped) {
-      const nodes = await client.list("v1", "Node").then((l) => l.items, () => []);
-      minReady = Math.min(minReady, nodes.filter((n) => describeCondition(n, "Ready").startsWith("Ready=True")).length);
-      samples++;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  })();
+  let changes = 0;
+  const count = (): void => void (minReady = Math.min(minReady, [...ready.values()].filter(Boolean).length));
+  const isReady = (node: KubeObject): boolean => describeCondition(node, "Ready").startsWith("Ready=True");
+  const controller = new AbortController();
+  const loop = listAndWatch(
+    client,
+    "v1",
+    "Node",
+    {},
+    {
+      listed: (items) => {
+        ready.clear();
+        for (const node of items) ready.set(node.metadata.name, isReady(node));
+        count();
+      },
+      changed: (node, deleted) => {
+        if (deleted) ready.delete(node.metadata.name);
+        else ready.set(node.metadata.name, isReady(node));
+        changes++;
+        count();
+      },
+    },
+    { signal: controller.signal },
+  );
   return {
     stop: async () => {
-      stopped = true;
+      controller.abort();
       await loop;
-      return { minReady, samples };
+      return { minReady, changes };
     },
   };
 }
@@ -366,10 +382,10 @@ describeMgmt("a tenant by `kubectl apply` of its Kubernetes object, through Flux
       expect(await fleet(e)).toEqual(before);
       expect(createdVms(e).map((vm) => vm.vmid).sort()).toEqual(vmsBefore);
       const readiness = await watch.stop();
-      expect(readiness.minReady, `Ready Nodes seen during the upgrade: ${readiness.samples} samples`).toBe(2);
+      expect(readiness.minReady, `Ready Nodes seen during the upgrade (${readiness.changes} Node changes watched)`).toBe(2);
       expect((await tenantClient.list("v1", "Node")).items.map((n) => describeCondition(n, "Ready"))).toEqual([expect.stringMatching(/^Ready=True/), expect.stringMatching(/^Ready=True/)]);
       console.log(
-        `[tenant-cr upgrade] v0.37 → v1.6: Helm upgrade deployed in ${upgradeS.toFixed(0)} s; 2 of 2 VMs kept (VMIDs ${vmsBefore.join(", ")}), 0 Machines replaced, Ready Nodes never below 2 (${readiness.samples} samples through the tenant kubeconfig)`,
+        `[tenant-cr upgrade] v0.37 → v1.6: Helm upgrade deployed in ${upgradeS.toFixed(0)} s; 2 of 2 VMs kept (VMIDs ${vmsBefore.join(", ")}), 0 Machines replaced, Ready Nodes never below 2 (watched through the tenant kubeconfig; Node changes seen: ${readiness.changes})`,
       );
     } finally {
       await watch.stop();
