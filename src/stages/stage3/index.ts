@@ -36,7 +36,10 @@ async function vmFacts(api: ProxmoxApi, run: Stage3Run, m: ProvisionedMachine): 
   if (!vm || vm.vmid === undefined) throw new Error(`no VM in Proxmox for ProxmoxMachine ${m.proxmoxMachine?.metadata.name ?? "?"} (VMID ${spec.virtualMachineID ?? "unset"})`);
   const node = vm.node ?? status.proxmoxNode ?? "";
   const [config, power] = await Promise.all([api.vmConfig(node, vm.vmid), api.vmStatus(node, vm.vmid)]);
-  const joined = Boolean((m.machine["status"] as { nodeRef?: unknown } | undefined)?.nodeRef);
+  // capmox detaches the ISO once the Machine has a nodeRef; the Machine read before the VM may
+  // predate it, so whether it has joined is read again after the VM.
+  const now = (await run.machines()).find((x) => x.metadata.name === m.machine.metadata.name) ?? m.machine;
+  const joined = Boolean((now["status"] as { nodeRef?: unknown } | undefined)?.nodeRef);
   return { vmid: vm.vmid, node, status: power.status, config, joined };
 }
 
