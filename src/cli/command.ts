@@ -2,6 +2,7 @@
  * What every command does with a mistake in how it was called: one line naming it (and the
  * usage when that helps) on stderr, exit 2. Anything else is the command's own business.
  */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { EnvMap } from "../proxmox/index.js";
 
 /** What a command reads and writes: the environment and the two streams (a terminal or not). */
@@ -41,5 +42,14 @@ export function withUsage<T>(step: () => T): T {
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(error.message, { cause: error, showUsage: true });
     throw error;
+  }
+}
+
+/** Node's `parseArgs` (strict unless the config says otherwise); a mistake in it is a UsageError that keeps its cause. */
+export function parseCommandLine<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (cause) {
+    throw new UsageError((cause as Error).message, { cause });
   }
 }

@@ -10,10 +10,9 @@
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { repoRoot } from "../paths.js";
 import { cozystackCheckoutDir, cozystackPin, fetchCozystackCheckout, fetchReference, findCozystackCheckout } from "../reference/index.js";
-import { runCommand, UsageError, withUsage } from "./command.js";
+import { parseCommandLine, runCommand, withUsage } from "./command.js";
 
 export const fetchReferenceUsage =
   "usage: npm run fetch-reference -- [--from <folder|archive.tar.gz|https-url>] [--cozystack-git <url|path>] [--skip-cozystack]";
@@ -31,15 +30,10 @@ export interface FetchReferenceIo {
 }
 
 function parse(argv: readonly string[]): FetchArgs | "help" {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { from: { type: "string" }, "cozystack-git": { type: "string" }, "skip-cozystack": { type: "boolean" }, help: { type: "boolean" } },
-    }));
-  } catch (cause) {
-    throw new UsageError((cause as Error).message, { cause });
-  }
+  const { values } = parseCommandLine({
+    args: [...argv],
+    options: { from: { type: "string" }, "cozystack-git": { type: "string" }, "skip-cozystack": { type: "boolean" }, help: { type: "boolean" } },
+  });
   if (values.help) return "help";
   return {
     ...(values.from === undefined ? {} : { from: values.from }),

@@ -7,9 +7,8 @@
  *
  * Exit codes: 0 stopped by a signal, 2 usage, scenario or start error (with the usage).
  */
-import { parseArgs } from "node:util";
 import { defaultScenario, loadScenarioFile, startLab, timingPresets, withAdminToken, type FaultRule, type LabHandle, type Scenario } from "../lab/index.js";
-import { runCommand, UsageError, withUsage } from "./command.js";
+import { parseCommandLine, runCommand, UsageError, withUsage } from "./command.js";
 
 export const labUsage = `usage: npm run lab -- [--http] [--port <p>] [--scenario <yaml>] [--token <user@realm!id>] [--secret <s>]
                       [--task-ms <ms>] [--timing capmox|instant] [--seed <n>] [--latency <ms>] [--error-rate <0..1>] [--offline <node>]
@@ -32,30 +31,26 @@ interface LabArgs {
 type LabFlags = ReturnType<typeof parseLabFlags>;
 
 function parseLabFlags(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      options: {
-        http: { type: "boolean", default: false },
-        port: { type: "string" },
-        scenario: { type: "string" },
-        token: { type: "string" },
-        secret: { type: "string" },
-        "task-ms": { type: "string" },
-        timing: { type: "string" },
-        seed: { type: "string" },
-        latency: { type: "string" },
-        "error-rate": { type: "string" },
-        offline: { type: "string", multiple: true },
-        "fail-tasks": { type: "boolean", default: false },
-        fault: { type: "string", multiple: true },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (cause) {
-    throw new UsageError((cause as Error).message, { cause });
-  }
+  return parseCommandLine({
+    args: [...argv],
+    options: {
+      http: { type: "boolean", default: false },
+      port: { type: "string" },
+      scenario: { type: "string" },
+      token: { type: "string" },
+      secret: { type: "string" },
+      "task-ms": { type: "string" },
+      timing: { type: "string" },
+      seed: { type: "string" },
+      latency: { type: "string" },
+      "error-rate": { type: "string" },
+      offline: { type: "string", multiple: true },
+      "fail-tasks": { type: "boolean", default: false },
+      fault: { type: "string", multiple: true },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  }).values;
 }
 
 function intFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {

@@ -8,7 +8,6 @@
  * Exit codes: 0 ok, 1 invalid config or output, 2 usage error.
  */
 import { join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { renderBundle } from "../bundles/index.js";
 import { renderTenants } from "../capi/index.js";
@@ -19,7 +18,7 @@ import type { ValidationIssue } from "../crds/index.js";
 import { packagesOutDir, PackagesError, renderPackages } from "../packages/index.js";
 import { repoRoot } from "../paths.js";
 import { writeOutputs, type OutputPlan } from "../files/index.js";
-import { runCommand, UsageError, withUsage } from "./command.js";
+import { parseCommandLine, runCommand, UsageError, withUsage } from "./command.js";
 
 export { UsageError };
 
@@ -128,24 +127,19 @@ export type SynthCommand =
 
 /** The command line as a command; throws UsageError. */
 export function parseSynthArgs(args: readonly string[], cwd: string): SynthCommand {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: "string" },
-        out: { type: "string" },
-        bundle: { type: "string" },
-        check: { type: "boolean", default: false },
-        "print-default-config": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (cause) {
-    throw new UsageError((cause as Error).message, { cause });
-  }
+  const { values } = parseCommandLine({
+    args: [...args],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      config: { type: "string" },
+      out: { type: "string" },
+      bundle: { type: "string" },
+      check: { type: "boolean", default: false },
+      "print-default-config": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
   if (values.help) return { kind: "help" };
   if (values["print-default-config"]) {
     // It prints the built-in config only: a --config or --check next to it would be silently ignored.

@@ -11,11 +11,10 @@
  * Exit codes: 0 done (or printed), 1 a step failed, 2 usage or config error.
  */
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, tenantToken, type PlatformConfig } from "../config/index.js";
 import { redactor } from "../kube/bootstrap/index.js";
 import { applyPlan, pveumCommand, templateIds, tenantPlans, type StepResult, type TenantPlan } from "../tenancy/index.js";
-import { runCommand, withUsage } from "./command.js";
+import { parseCommandLine, runCommand, withUsage } from "./command.js";
 import { openSession, UsageError, type Session } from "./proxmox-session.js";
 import type { CliIo } from "./command.js";
 
@@ -36,21 +35,16 @@ interface Args {
 }
 
 function parse(argv: readonly string[]): Args | "help" {
-  let values;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        config: { type: "string" },
-        apply: { type: "boolean", default: false },
-        "secrets-dir": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandLine({
+    args: [...argv],
+    strict: true,
+    options: {
+      config: { type: "string" },
+      apply: { type: "boolean", default: false },
+      "secrets-dir": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
   if (values.help) return "help";
   if (values["secrets-dir"] !== undefined && !values.apply) throw new UsageError("--secrets-dir goes with --apply");
   return {

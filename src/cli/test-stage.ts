@@ -5,7 +5,6 @@
  * Exit codes: 0 every check passed, 1 a check failed, 2 usage or config error.
  */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { EnvMap } from "../proxmox/index.js";
 import {
   type ReportFormat,
@@ -18,7 +17,7 @@ import {
   type StageNeeds,
   writeReports,
 } from "../stages/index.js";
-import { type CliIo, runCommand, withUsage } from "./command.js";
+import { type CliIo, parseCommandLine, runCommand, withUsage } from "./command.js";
 import { UsageError, abortOnSignals, openSession, outputStyle, type Session } from "./proxmox-session.js";
 import { kubeconfigPathOf, managementInput } from "./management.js";
 import { stageSweepMain, type StageSweepArgs } from "./stage-sweep.js";
@@ -81,29 +80,23 @@ function sweepArgs(values: { sweep: boolean; yes: boolean; "min-age"?: string; c
 }
 
 function parseStageArgs(argv: readonly string[], env: EnvMap = {}): StageArgs | { readonly sweep: StageSweepArgs } | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: "string" },
-        kubeconfig: { type: "string" },
-        "tenant-kubeconfig": { type: "string" },
-        output: { type: "string", multiple: true },
-        "report-dir": { type: "string" },
-        "keep-going": { type: "boolean", default: false },
-        sweep: { type: "boolean", default: false },
-        yes: { type: "boolean", default: false },
-        "min-age": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: "string" },
+      kubeconfig: { type: "string" },
+      "tenant-kubeconfig": { type: "string" },
+      output: { type: "string", multiple: true },
+      "report-dir": { type: "string" },
+      "keep-going": { type: "boolean", default: false },
+      sweep: { type: "boolean", default: false },
+      yes: { type: "boolean", default: false },
+      "min-age": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
   if (values.help) return "help";
   const sweep = sweepArgs(values, positionals, env);
   if (sweep) return { sweep };

@@ -7,11 +7,10 @@
  * Machine owns it), 2 usage or config error.
  */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { createProgress, formatDuration, parseDuration, renderTable, runOk, writeReports, type ReportFormat } from "../stages/index.js";
 import { clientFromKubeconfig } from "../kube/index.js";
 import { newRunId, ownerRemedy, runVmTest, sweep, type CapiView } from "../vmtest/index.js";
-import { runCommand, withUsage } from "./command.js";
+import { parseCommandLine, runCommand, withUsage } from "./command.js";
 import { kubeconfigPathOf } from "./management.js";
 import { UsageError, abortOnSignals, openSession, outputStyle } from "./proxmox-session.js";
 import type { CliIo } from "./command.js";
@@ -47,27 +46,22 @@ interface VmArgs {
 }
 
 function parseVmArgs(argv: readonly string[]): VmArgs | "help" {
-  let values;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        config: { type: "string" },
-        node: { type: "string", multiple: true },
-        "no-agent": { type: "boolean", default: false },
-        output: { type: "string", multiple: true },
-        "report-dir": { type: "string" },
-        sweep: { type: "boolean", default: false },
-        yes: { type: "boolean", default: false },
-        "min-age": { type: "string" },
-        kubeconfig: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandLine({
+    args: [...argv],
+    strict: true,
+    options: {
+      config: { type: "string" },
+      node: { type: "string", multiple: true },
+      "no-agent": { type: "boolean", default: false },
+      output: { type: "string", multiple: true },
+      "report-dir": { type: "string" },
+      sweep: { type: "boolean", default: false },
+      yes: { type: "boolean", default: false },
+      "min-age": { type: "string" },
+      kubeconfig: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
   if (values.help) return "help";
   if (!values.sweep && (values.yes || values["min-age"] !== undefined || values.kubeconfig !== undefined)) throw new UsageError("--yes, --min-age and --kubeconfig go with --sweep");
   if (values.sweep && (values.node || values["no-agent"] || values.output)) throw new UsageError("--sweep takes only --yes, --min-age, --kubeconfig and --config");

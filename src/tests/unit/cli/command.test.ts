@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runCommand, UsageError, withUsage } from "../../../cli/command.js";
+import { parseCommandLine, runCommand, UsageError, withUsage } from "../../../cli/command.js";
 
 function stderr(): { write(text: string): void; text: string } {
   return {
@@ -34,5 +34,18 @@ describe("the command wrapper", () => {
     expect(() => withUsage(() => {
       throw boom;
     })).toThrow(boom);
+  });
+
+  it("parseCommandLine: the flags as node's parseArgs reads them; an unknown flag is a UsageError naming it, with parseArgs' error as cause", () => {
+    expect(parseCommandLine({ args: ["--out", "x"], options: { out: { type: "string" } } }).values).toEqual({ out: "x" });
+    let thrown: unknown;
+    try {
+      parseCommandLine({ args: ["--bogus"], options: { out: { type: "string" } } });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as Error).message).toContain("Unknown option '--bogus'");
+    expect((thrown as Error).cause).toBeInstanceOf(Error);
   });
 });
