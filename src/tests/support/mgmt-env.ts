@@ -9,7 +9,9 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe } from "vitest";
 import { installSignalHandlers } from "./kube-env.js";
 import type { Scenario } from "../../lab/index.js";
+import { defaultConfig, type PlatformConfig } from "../../config/index.js";
 import { cachedMgmtBinaries, ensureMgmtBinaries, startMgmtEnv, type MgmtEnv } from "../../mgmt/index.js";
+import { createProxmoxClient, type HttpProxmoxApi } from "../../proxmox/index.js";
 
 function availability(): { available: boolean; note: string } {
   const cached = cachedMgmtBinaries();
@@ -57,4 +59,16 @@ export function useMgmtEnv(options: UseMgmtEnvOptions = {}): () => MgmtEnv {
     if (!env) throw new Error("the management environment is not running (beforeAll failed or has not run)");
     return env;
   };
+}
+
+/** A Proxmox client for the environment's lab with the platform token (the one the stages and capmox use); close it after use. */
+export function labApi(env: MgmtEnv): HttpProxmoxApi {
+  const lab = env.labCredentials;
+  return createProxmoxClient({ url: lab.url, tokenId: lab.tokenId, secret: lab.secret, tls: { fingerprint: lab.fingerprint }, timeoutMs: 10_000 });
+}
+
+/** The built-in platform description pointed at the environment's lab (its URL, token id and certificate). */
+export function labConfig(env: MgmtEnv): PlatformConfig {
+  const base = defaultConfig();
+  return { ...base, proxmox: { ...base.proxmox, url: env.lab.url, tokenId: env.labCredentials.tokenId, tls: { insecure: false, fingerprint: env.labCredentials.fingerprint } } };
 }

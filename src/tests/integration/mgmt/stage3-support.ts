@@ -2,19 +2,13 @@
  * What the stage 3 files share: the lab platform, stage 3's input against the management
  * environment, and what the lab holds afterwards.
  */
-import { defaultConfig, type PlatformConfig } from "../../../config/index.js";
 import type { MgmtEnv } from "../../../mgmt/index.js";
-import { createProxmoxClient } from "../../../proxmox/index.js";
+import { labApi, labConfig } from "../../support/mgmt-env.js";
 import { resolveTimeouts, runStage, type StageInput, type StageResult } from "../../../stages/index.js";
-
-function labConfig(env: MgmtEnv): PlatformConfig {
-  const base = defaultConfig();
-  return { ...base, proxmox: { ...base.proxmox, url: env.lab.url, tokenId: env.labCredentials.tokenId, tls: { insecure: false, fingerprint: env.labCredentials.fingerprint } } };
-}
 
 function stage3Input(env: MgmtEnv, timeouts: Record<string, number> = {}): StageInput & { close(): void } {
   const lab = env.labCredentials;
-  const api = createProxmoxClient({ url: lab.url, tokenId: lab.tokenId, secret: lab.secret, tls: { fingerprint: lab.fingerprint }, timeoutMs: 10_000 });
+  const api = labApi(env);
   const config = labConfig(env);
   return {
     config,

@@ -8,20 +8,14 @@
  */
 import { expect, test } from "vitest";
 import { tenantObjects } from "../../../capi/index.js";
-import { defaultConfig, type PlatformConfig } from "../../../config/index.js";
+import type { PlatformConfig } from "../../../config/index.js";
 import { waitForList, type KubeObject } from "../../../kube/index.js";
 import { defaultScenario, timingPresets } from "../../../lab/index.js";
 import type { MgmtEnv } from "../../../mgmt/index.js";
-import { createProxmoxClient } from "../../../proxmox/index.js";
 import { resolveTimeouts, runStage, type StageResult } from "../../../stages/index.js";
-import { describeMgmt, useMgmtEnv } from "../../support/mgmt-env.js";
+import { describeMgmt, labApi, labConfig, useMgmtEnv } from "../../support/mgmt-env.js";
 
 const capi = "cluster.x-k8s.io/v1beta1";
-
-function labConfig(env: MgmtEnv): PlatformConfig {
-  const base = defaultConfig();
-  return { ...base, proxmox: { ...base.proxmox, url: env.lab.url, tokenId: env.labCredentials.tokenId, tls: { insecure: false, fingerprint: env.labCredentials.fingerprint } } };
-}
 
 /**
  * The lab config with a 30 s unhealthy timeout, as Cluster API's own e2e tests set theirs:
@@ -58,7 +52,7 @@ describeMgmt("stage 4 and healing against the real controllers and the lab", () 
 
   test("stage 4: every Machine gets a Ready Node with its VM's providerID and the tenant's kubelet version", async () => {
     const lab = env().labCredentials;
-    const api = createProxmoxClient({ url: lab.url, tokenId: lab.tokenId, secret: lab.secret, tls: { fingerprint: lab.fingerprint }, timeoutMs: 10_000 });
+    const api = labApi(env());
     let result: StageResult;
     try {
       result = await runStage(4, {

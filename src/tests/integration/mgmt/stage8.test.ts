@@ -14,23 +14,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { defaultConfig, type PlatformConfig } from "../../../config/index.js";
+import type { PlatformConfig } from "../../../config/index.js";
 import { defaultScenario, timingPresets } from "../../../lab/index.js";
 import type { MgmtEnv } from "../../../mgmt/index.js";
 import { repoRoot } from "../../../paths.js";
-import { createProxmoxClient } from "../../../proxmox/index.js";
 import { resolveTimeouts, runStage, type RunEvent, type StageInput, type StageResult } from "../../../stages/index.js";
 import { Stage8Run } from "../../../stages/stage8/index.js";
-import { describeMgmt, useMgmtEnv } from "../../support/mgmt-env.js";
-
-function labConfig(env: MgmtEnv): PlatformConfig {
-  const base = defaultConfig();
-  return { ...base, proxmox: { ...base.proxmox, url: env.lab.url, tokenId: env.labCredentials.tokenId, tls: { insecure: false, fingerprint: env.labCredentials.fingerprint } } };
-}
+import { describeMgmt, labApi, labConfig, useMgmtEnv } from "../../support/mgmt-env.js";
 
 function stageInput(env: MgmtEnv, extra: Partial<StageInput> = {}): StageInput & { close(): void } {
   const lab = env.labCredentials;
-  const api = createProxmoxClient({ url: lab.url, tokenId: lab.tokenId, secret: lab.secret, tls: { fingerprint: lab.fingerprint }, timeoutMs: 10_000 });
+  const api = labApi(env);
   return {
     config: labConfig(env),
     api,

@@ -25,16 +25,15 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, afterEach, expect, test } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import { tenantObjects } from "../../../capi/index.js";
-import { defaultConfig, type PlatformConfig } from "../../../config/index.js";
+import type { PlatformConfig } from "../../../config/index.js";
 import { renderTenantResources } from "../../../cozystack/app/index.js";
 import { clientFromKubeconfig, conditionIs, conditionsOf, describeCondition, waitFor, waitForList, type KubeObject } from "../../../kube/index.js";
 import { listAndWatch } from "../../../kube/list-watch.js";
 import type { MgmtEnv } from "../../../mgmt/index.js";
-import { createProxmoxClient } from "../../../proxmox/index.js";
 import { resolveTimeouts } from "../../../stages/index.js";
 import { kubectlPath } from "../../../tools/helm.js";
 import { destroyOwnedVm } from "../../../vmtest/cleanup.js";
-import { describeMgmt, useMgmtEnv } from "../../support/mgmt-env.js";
+import { describeMgmt, labApi, labConfig, useMgmtEnv } from "../../support/mgmt-env.js";
 
 const run = promisify(execFile);
 const capi = "cluster.x-k8s.io/v1beta1";
@@ -42,11 +41,6 @@ const helmV2 = "helm.toolkit.fluxcd.io/v2";
 const namespace = "tenant-demo";
 const scratch = mkdtempSync(join(tmpdir(), "tenant-cr-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function labConfig(env: MgmtEnv): PlatformConfig {
-  const base = defaultConfig();
-  return { ...base, proxmox: { ...base.proxmox, url: env.lab.url, tokenId: env.labCredentials.tokenId, tls: { insecure: false, fingerprint: env.labCredentials.fingerprint } } };
-}
 
 /** The same lab platform under profile cozystack-v1.6; its tenant at v1.33.13, the chart's patch of v1.33. */
 function labConfigV16(env: MgmtEnv): PlatformConfig {
@@ -107,8 +101,7 @@ async function expectOneVmPerMachine(env: MgmtEnv, count: number): Promise<numbe
 
 /** Removes a VM no Machine owns through PVE's API, as vm-test removes its own (checked by name). */
 async function removeStrayVm(env: MgmtEnv, vm: { vmid: number; node: string; config: Record<string, string> }): Promise<void> {
-  const lab = env.labCredentials;
-  const api = createProxmoxClient({ url: lab.url, tokenId: lab.tokenId, secret: lab.secret, tls: { fingerprint: lab.fingerprint }, timeoutMs: 10_000 });
+  const api = labApi(env);
   try {
     const result = await destroyOwnedVm({ vmid: vm.vmid, name: vm.config["name"] ?? "", node: vm.node }, { api, timeouts: resolveTimeouts({}) });
     expect(result.status, result.detail).toBe("gone");

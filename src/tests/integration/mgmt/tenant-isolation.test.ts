@@ -12,9 +12,8 @@ import { defaultConfig, defaultNodeGroup, defaultTenant, type PlatformConfig } f
 import { waitForList, type KubeObject } from "../../../kube/index.js";
 import { defaultScenario, timingPresets } from "../../../lab/index.js";
 import type { MgmtEnv } from "../../../mgmt/index.js";
-import { createProxmoxClient } from "../../../proxmox/index.js";
 import { resolveTimeouts, runStage, type StageResult } from "../../../stages/index.js";
-import { describeMgmt, useMgmtEnv } from "../../support/mgmt-env.js";
+import { describeMgmt, labApi, useMgmtEnv } from "../../support/mgmt-env.js";
 
 const capi = "cluster.x-k8s.io/v1beta1";
 const capmox = "infrastructure.cluster.x-k8s.io/v1alpha1";
@@ -117,7 +116,7 @@ describeMgmt("tenants isolated on Proxmox, against the real capmox", () => {
     const base = isolatedConfig(env());
     const huge: PlatformConfig = { ...base, tenants: [base.tenants[0]!, { ...base.tenants[1]!, nodeGroups: [{ ...defaultNodeGroup("huge"), replicas: 4, minReplicas: 4, maxReplicas: 8, memoryMiB: 32768 }] }] };
     const lab = env().labCredentials;
-    const api = createProxmoxClient({ url: lab.url, tokenId: lab.tokenId, secret: lab.secret, tls: { fingerprint: lab.fingerprint }, timeoutMs: 10_000 });
+    const api = labApi(env());
     const clonesBefore = [...env().lab.state.tasks.values()].filter((t) => t.type === "qmclone").length;
     try {
       const two = await runStage(2, { config: huge, api, configuredUrl: lab.url, tls: { fingerprint: lab.fingerprint }, timeouts: resolveTimeouts({}), secrets: [lab.secret] });
@@ -136,7 +135,7 @@ describeMgmt("tenants isolated on Proxmox, against the real capmox", () => {
     const config = isolatedConfig(env());
     if (Object.keys(secrets).length === 0) secrets = await env().prepareTenants(config);
     const lab = env().labCredentials;
-    const api = createProxmoxClient({ url: lab.url, tokenId: lab.tokenId, secret: lab.secret, tls: { fingerprint: lab.fingerprint }, timeoutMs: 10_000 });
+    const api = labApi(env());
     const run = (stage: 3 | 4): Promise<StageResult> =>
       runStage(stage, {
         config,
